@@ -1,0 +1,84 @@
+"""Command line: `workbench SUBCOMMAND ...`; no subcommand opens the GUI (DESIGN.md section 5).
+
+Each subcommand lives in a module of `workbench.commands` that offers `register(subparsers)`; the
+handler it sets with `set_defaults(handler=...)` returns an exit code. A `WorkbenchError` becomes
+one `error: ...` line on stderr and exit code 2, with the project left as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from workbench import __version__
+
+# Modules under workbench.commands, each registering one or more subcommands.
+COMMAND_MODULES = ("project", "data", "train", "inspect")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one `error:` line (exit 2) like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"error: {message} (see `{self.prog} --help`)\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="workbench", description="LM Workbench: build small language models end to end.")
+    parser.add_argument("--version", action="version", version=f"lm-workbench {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the GUI on the built-in demo project and start training")
+    parser.add_argument("--self-test", action="store_true", help="run a headless end-to-end check and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    gui = sub.add_parser("gui", help="open the GUI")
+    gui.add_argument("project", nargs="?", help="project folder to open")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"workbench.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"workbench.commands.{name}":
+                raise
+            continue  # not written yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # `workbench PROJECT` opens the GUI on that project: an argument that is not a subcommand.
+    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    if argv and not argv[0].startswith("-") and argv[0] not in known:
+        argv = ["gui", *argv]
+    args = parser.parse_args(argv)
+    from workbench.core.errors import WorkbenchError
+
+    try:
+        if args.self_test:
+            from workbench.commands.selftest import run_self_test
+
+            return run_self_test()
+        if args.command in (None, "gui"):
+            return _run_gui(getattr(args, "project", None), demo=args.demo)
+        return int(args.handler(args) or 0)
+    except WorkbenchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 130
+
+
+def _run_gui(project: str | None, demo: bool) -> int:
+    try:
+        from workbench.app import run_app
+    except ImportError as exc:
+        sys.stderr.write(f"error: the GUI is not available ({exc}); use the subcommands (`workbench --help`)\n")
+        return 2
+    return run_app(project=project, demo=demo, argv=[sys.argv[0], *os.environ.get("WORKBENCH_QT_ARGS", "").split()])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Events yielded by core generators.
+
+Every long operation in `workbench.core` is a generator that yields these small frozen dataclasses
+(at least once per batch / optimizer step / token) and returns its result. Each yield is a progress
+report and a cancellation point. Fields are plain Python numbers and strings (or numpy arrays), so
+events may cross threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Generic progress: `done` of `total` units (total None when unknown)."""
+
+    stage: str  # "read", "split", "stats", "train-tokenizer", "encode", ...
+    done: int
+    total: int | None = None
+    unit: str = "bytes"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that does not stop the operation (a skipped file, ...)."""
+
+    message: str
+    level: str = "warning"  # "info" | "warning"
+
+
+@dataclass(frozen=True)
+class StepLogged:
+    step: int
+    loss: float
+    lr: float
+    grad_norm: float
+    tokens_per_s: float
+    memory_mb: float = 0.0
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class EvalFinished:
+    step: int
+    val_loss: float
+    val_ppl: float
+    train_loss: float | None = None
+    best: bool = False
+
+
+@dataclass(frozen=True)
+class SampleGenerated:
+    step: int
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    step: int
+    path: str  # relative to the project folder
+    kind: str  # "latest" | "best"
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_id: int
+    status: str  # "finished" | "stopped" | "failed" | "early_stopped"
+    step: int
+    message: str = ""

@@ -1,0 +1,109 @@
+"""Database schema as ordered migrations. `MIGRATIONS[i]` takes a file from version i to i + 1.
+
+Never edit a migration that has shipped; append a new one. JSON columns hold specs and statistics.
+"""
+
+from __future__ import annotations
+
+V1 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    dir TEXT NOT NULL,                 -- datasets/<slug>: train.txt, val.txt, stats.json
+    format TEXT NOT NULL,
+    sources TEXT NOT NULL,             -- JSON list of the imported paths
+    spec TEXT NOT NULL,                -- JSON DatasetSpec
+    stats TEXT NOT NULL,               -- JSON statistics
+    train_chars INTEGER NOT NULL,
+    val_chars INTEGER NOT NULL,
+    documents INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,              -- of train.txt followed by val.txt
+    sample TEXT,                       -- built-in sample key when it came from the gallery
+    created TEXT NOT NULL
+);
+CREATE TABLE tokenizers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,                -- char | bpe | pretrained
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    vocab_size INTEGER NOT NULL,
+    dir TEXT NOT NULL,                 -- tokenizers/<slug>: tokenizer.json (+ HF files)
+    spec TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE token_caches (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    tokenizer_id INTEGER NOT NULL REFERENCES tokenizers(id) ON DELETE CASCADE,
+    dir TEXT NOT NULL,                 -- caches/<slug>: train.bin, val.bin
+    dtype TEXT NOT NULL,               -- uint16 | uint32
+    train_tokens INTEGER NOT NULL,
+    val_tokens INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (dataset_id, tokenizer_id)
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    tokenizer_id INTEGER REFERENCES tokenizers(id) ON DELETE SET NULL,
+    arch TEXT NOT NULL,
+    model_spec TEXT NOT NULL,
+    train_spec TEXT NOT NULL,
+    status TEXT NOT NULL,              -- queued running paused finished stopped failed interrupted
+    step INTEGER NOT NULL DEFAULT 0,
+    best_val_loss REAL,
+    dir TEXT NOT NULL,                 -- runs/<slug>
+    heartbeat REAL,                    -- unix time, written while running
+    message TEXT,
+    created TEXT NOT NULL,
+    started TEXT,
+    ended TEXT
+);
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    name TEXT NOT NULL,                -- loss val_loss val_ppl lr grad_norm tokens_per_s memory_mb
+    value REAL NOT NULL,
+    wall REAL NOT NULL
+);
+CREATE INDEX metrics_run_name_step ON metrics (run_id, name, step);
+CREATE TABLE checkpoints (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    dir TEXT NOT NULL,                 -- runs/<slug>/checkpoints/<step>
+    sha256 TEXT NOT NULL,              -- of the manifest, which lists each file's sha256
+    val_loss REAL,
+    is_latest INTEGER NOT NULL DEFAULT 0,
+    is_best INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    UNIQUE (run_id, step)
+);
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    prompt TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE generations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    checkpoint_step INTEGER,
+    prompt TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: list[str] = [V1]
+SCHEMA_VERSION = len(MIGRATIONS)
