@@ -71,3 +71,22 @@ class RunFinished:
     status: str  # "finished" | "stopped" | "failed" | "early_stopped"
     step: int
     message: str = ""
+
+
+@dataclass(frozen=True)
+class TokenGenerated:
+    """One sampled token: its text, probability, top alternatives and the running log-probability."""
+
+    sample: int  # index of the sample when several are drawn
+    index: int  # position in the generated continuation (0-based)
+    token_id: int
+    text: str
+    prob: float
+    logprob_total: float
+    alternatives: tuple[tuple[str, float], ...] = ()  # (token text, probability), best first
+
+
+@dataclass(frozen=True)
+class AttentionSnapshotSaved:
+    step: int
+    path: str  # relative to the project folder

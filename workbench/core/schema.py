@@ -105,5 +105,17 @@ CREATE TABLE generations (
 )
 """
 
-MIGRATIONS: list[str] = [V1]
+V2 = """
+CREATE TABLE attention_snapshots (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    path TEXT NOT NULL,                -- runs/<slug>/attention/<step>.npz (float16 L x H x T x T + labels)
+    probe_text TEXT NOT NULL,
+    created TEXT NOT NULL,
+    UNIQUE (run_id, step)
+)
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 SCHEMA_VERSION = len(MIGRATIONS)
