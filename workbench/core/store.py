@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ DB_NAME = "project.db"
 PROJECT_SUFFIX = ".wbproj"
 HEARTBEAT_STALE_S = 30.0
 ACTIVE_STATUSES = ("running", "paused")
+ARTIFACT_FOLDERS = ("datasets", "tokenizers", "caches", "runs")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -93,6 +94,8 @@ class ProjectStore:
             raise ReadOnlyProjectError(f"cannot create a project at {root}: {exc.strerror}; choose a writable folder") from exc
         store = cls(root, busy_timeout_ms)
         try:
+            for folder in ARTIFACT_FOLDERS:
+                (root / folder).mkdir(exist_ok=True)
             store._migrate()
             store.set_meta("created", now_iso())
         except BaseException:
@@ -155,10 +158,8 @@ class ProjectStore:
     def close(self) -> None:
         with self._lock:
             for conn in self._all_conns:
-                try:
+                with suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._all_conns.clear()
         self._local = threading.local()
 
@@ -339,10 +340,8 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     for key in _JSON_COLUMNS:
         if isinstance(out.get(key), str):
-            try:
+            with suppress(ValueError):
                 out[key] = json.loads(out[key])
-            except ValueError:
-                pass
     return out
 
 

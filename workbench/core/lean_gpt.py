@@ -1,0 +1,153 @@
+"""A lean GPT-2 for training, nanoGPT style, whose weights map one to one onto Hugging Face's.
+
+Why not train `transformers.GPT2LMHeadModel` directly: at the sizes people train on a laptop CPU
+(4 layers, 128 dims) the per-layer Python overhead of the general-purpose model costs about a
+quarter of the step time (DESIGN.md section 9). This module keeps the parameter names AND shapes
+of `GPT2LMHeadModel` (`transformer.h.0.attn.c_attn.weight` in Conv1D layout [in, out], tied
+`lm_head.weight`), so `GPT2LMHeadModel(config).load_state_dict(lean.state_dict())` works strictly,
+export stays Hugging Face compatible, and generation / attention use the HF model.
+
+Speed choices (measured, see the report in modeling tests / bench):
+- one fused qkv projection, `F.scaled_dot_product_attention(is_causal=True)`;
+- GELU as the single fused kernel `F.gelu(approximate="tanh")` (== HF "gelu_new");
+- no dropout modules: `F.dropout` is only called when p > 0;
+- Conv1D layers as `torch.addmm(bias, x2d, weight)` on the [in, out] weight, like HF, one kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class LeanGPTConfig:
+    vocab_size: int
+    block_size: int = 64  # = n_positions
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    dropout: float = 0.0
+    tie_embeddings: bool = True
+    layer_norm_epsilon: float = 1e-5
+
+
+@dataclass
+class LMOutput:
+    """What HF causal LMs return, reduced to the two fields we use."""
+
+    logits: torch.Tensor
+    loss: torch.Tensor | None = None
+
+
+class Conv1D(nn.Module):
+    """A linear layer with its weight stored [in, out] (HF's GPT-2 layout)."""
+
+    def __init__(self, n_in: int, n_out: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_in, n_out))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.addmm(self.bias, x.reshape(-1, x.shape[-1]), self.weight)  # (B*T, out)
+        return out.view(*x.shape[:-1], out.shape[-1])
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: LeanGPTConfig):
+        super().__init__()
+        self.n_head = cfg.n_head
+        self.n_embd = cfg.n_embd
+        self.dropout = cfg.dropout
+        self.c_attn = Conv1D(cfg.n_embd, 3 * cfg.n_embd)
+        self.c_proj = Conv1D(cfg.n_embd, cfg.n_embd)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        # (B, T, 3C) -> (3, B, nh, T, hs)
+        qkv = self.c_attn(x).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)  # (B, nh, T, hs)
+        y = self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+        return F.dropout(y, p, True) if p > 0 else y
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: LeanGPTConfig):
+        super().__init__()
+        self.dropout = cfg.dropout
+        self.c_fc = Conv1D(cfg.n_embd, 4 * cfg.n_embd)
+        self.c_proj = Conv1D(4 * cfg.n_embd, cfg.n_embd)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
+        return F.dropout(y, self.dropout, True) if self.training and self.dropout > 0 else y
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: LeanGPTConfig):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon)
+        self.attn = CausalSelfAttention(cfg)
+        self.ln_2 = nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class LeanGPT(nn.Module):
+    """GPT-2 with `GPT2LMHeadModel`'s parameter names; `forward` follows HF's calling convention."""
+
+    def __init__(self, cfg: LeanGPTConfig):
+        super().__init__()
+        self.config = cfg
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(cfg.vocab_size, cfg.n_embd),
+            wpe=nn.Embedding(cfg.block_size, cfg.n_embd),
+            h=nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)]),
+            ln_f=nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon),
+        ))
+        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        if cfg.tie_embeddings:
+            self.lm_head.weight = self.transformer.wte.weight
+        self.apply(self._init_weights)
+        # GPT-2 paper: scale the residual projections by 1/sqrt(2 * n_layer)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, Conv1D, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+
+    def forward(self, input_ids: torch.Tensor, labels: torch.Tensor | None = None,
+                targets: torch.Tensor | None = None) -> LMOutput:
+        """`labels` as in HF (aligned with input_ids, shifted here, -100 ignored);
+        `targets` nanoGPT style (already shifted, same shape as input_ids), which avoids a copy."""
+        B, T = input_ids.shape
+        if T > self.config.block_size:
+            raise ValueError(f"sequence of length {T} is longer than the context {self.config.block_size}")
+        pos = torch.arange(T, dtype=torch.long, device=input_ids.device)
+        x = self.transformer.wte(input_ids) + self.transformer.wpe(pos)  # (B, T, C)
+        if self.training and self.config.dropout > 0:
+            x = F.dropout(x, self.config.dropout, True)
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))  # (B, T, V)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+        elif labels is not None:
+            shifted = logits[:, :-1, :].reshape(-1, logits.size(-1))
+            loss = F.cross_entropy(shifted, labels[:, 1:].reshape(-1), ignore_index=-100)
+        return LMOutput(logits=logits, loss=loss)
