@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
     if argv and not argv[0].startswith("-") and argv[0] not in known:
         argv = ["gui", *argv]
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
+        return exc.code if isinstance(exc.code, int) else 2
     from workbench.core.errors import WorkbenchError
 
     try:

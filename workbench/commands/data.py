@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Generator
 from typing import Any
@@ -40,23 +41,35 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def drive(gen: Generator[Any, None, Any], quiet: bool = False) -> Any:
-    """Run a core generator to completion, printing throttled progress to stderr."""
+    """Run a core generator to completion.
+
+    Progress is shown on an interactive terminal only (one rewritten line), so that a failure in a
+    script prints exactly one `error:` line. Notices (skipped files...) are printed once it succeeded.
+    """
     from workbench.core.events import Notice, Progress
 
+    show = not quiet and sys.stderr.isatty()
+    notices: list[Notice] = []
     last = 0.0
     try:
         while True:
             event = next(gen)
             if isinstance(event, Notice):
-                progress_line(f"{event.level}: {event.message}")
-            elif isinstance(event, Progress) and not quiet and time.monotonic() - last > 1.0:
+                notices.append(event)
+            elif isinstance(event, Progress) and show and time.monotonic() - last > 0.2:
                 last = time.monotonic()
-                total = f"/{event.total}" if event.total else ""
-                progress_line(f"{event.stage}: {event.done}{total} {event.unit}")
+                total = f"/{event.total:,}" if event.total else ""
+                sys.stderr.write(f"\r\x1b[K{event.stage}: {event.done:,}{total} {event.unit}")
+                sys.stderr.flush()
     except StopIteration as stop:
-        return stop.value
+        result = stop.value
     finally:
+        if show:
+            sys.stderr.write("\r\x1b[K")
         gen.close()  # on Ctrl-C the core's finally blocks remove partial files
+    for notice in notices:
+        progress_line(f"{notice.level}: {notice.message}")
+    return result
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -8,7 +8,8 @@ events may cross threads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,14 @@ class CheckpointSaved:
 
 
 @dataclass(frozen=True)
+class RunStatusChanged:
+    """A run paused or went on; yielded about once a second while paused (a cancellation point)."""
+
+    step: int
+    status: str  # "paused" | "running"
+
+
+@dataclass(frozen=True)
 class RunFinished:
     run_id: int
     status: str  # "finished" | "stopped" | "failed" | "early_stopped"
@@ -84,6 +93,9 @@ class TokenGenerated:
     prob: float
     logprob_total: float
     alternatives: tuple[tuple[str, float], ...] = ()  # (token text, probability), best first
+    # With generate(..., return_attention=True): float16 numpy [layers, heads, keys], the attention of
+    # the step that produced this token over the window it saw (prompt and earlier output).
+    attention: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

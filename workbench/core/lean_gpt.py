@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers import GPT2Config
 
 
 @dataclass
@@ -134,10 +135,10 @@ class LeanGPT(nn.Module):
                 targets: torch.Tensor | None = None) -> LMOutput:
         """`labels` as in HF (aligned with input_ids, shifted here, -100 ignored);
         `targets` nanoGPT style (already shifted, same shape as input_ids), which avoids a copy."""
-        B, T = input_ids.shape
-        if T > self.config.block_size:
-            raise ValueError(f"sequence of length {T} is longer than the context {self.config.block_size}")
-        pos = torch.arange(T, dtype=torch.long, device=input_ids.device)
+        seq_len = input_ids.shape[1]
+        if seq_len > self.config.block_size:
+            raise ValueError(f"sequence of length {seq_len} is longer than the context {self.config.block_size}")
+        pos = torch.arange(seq_len, dtype=torch.long, device=input_ids.device)
         x = self.transformer.wte(input_ids) + self.transformer.wpe(pos)  # (B, T, C)
         if self.training and self.config.dropout > 0:
             x = F.dropout(x, self.config.dropout, True)
@@ -151,3 +152,50 @@ class LeanGPT(nn.Module):
             shifted = logits[:, :-1, :].reshape(-1, logits.size(-1))
             loss = F.cross_entropy(shifted, labels[:, 1:].reshape(-1), ignore_index=-100)
         return LMOutput(logits=logits, loss=loss)
+
+    def load_hf_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Load GPT-2 weights saved by Hugging Face (any of its historical key layouts), strictly."""
+        clean = {}
+        for key, value in state.items():
+            if key.endswith((".attn.bias", ".attn.masked_bias")):
+                continue  # causal-mask buffers of older transformers versions, not weights
+            if not key.startswith(("transformer.", "lm_head.")):
+                key = "transformer." + key  # checkpoints saved from GPT2Model have no prefix
+            clean[key] = value
+        if self.config.tie_embeddings:
+            clean.pop("lm_head.weight", None)  # the same tensor as wte; loaded through it
+        missing, unexpected = self.load_state_dict(clean, strict=False)
+        allowed = {"lm_head.weight"} if self.config.tie_embeddings else set()
+        if set(missing) - allowed or unexpected:
+            raise KeyError(f"GPT-2 weights do not match: missing {sorted(set(missing) - allowed)}, "
+                           f"unexpected {sorted(unexpected)}")
+
+
+def to_gpt2_config(cfg: LeanGPTConfig) -> GPT2Config:
+    """The Hugging Face config under which this model's weights load into `GPT2LMHeadModel`."""
+    return GPT2Config(
+        vocab_size=cfg.vocab_size, n_positions=cfg.block_size, n_embd=cfg.n_embd, n_layer=cfg.n_layer,
+        n_head=cfg.n_head, activation_function="gelu_new", layer_norm_epsilon=cfg.layer_norm_epsilon,
+        resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
+        tie_word_embeddings=cfg.tie_embeddings,
+        # our tokenizers number their special tokens themselves; GPT-2's 50256 may not even exist
+        bos_token_id=None, eos_token_id=None, architectures=["GPT2LMHeadModel"],
+    )
+
+
+def from_gpt2_config(config: GPT2Config) -> LeanGPTConfig | None:
+    """The lean equivalent of an HF GPT-2 config, or None when it uses an option we do not implement
+    (then the caller trains `GPT2LMHeadModel` itself)."""
+    n_inner = getattr(config, "n_inner", None)
+    if (config.activation_function not in ("gelu_new", "gelu_pytorch_tanh")
+            or not getattr(config, "scale_attn_weights", True)
+            or getattr(config, "scale_attn_by_inverse_layer_idx", False)
+            or getattr(config, "add_cross_attention", False)
+            or n_inner not in (None, 4 * config.n_embd)):
+        return None
+    return LeanGPTConfig(
+        vocab_size=config.vocab_size, block_size=config.n_positions, n_layer=config.n_layer,
+        n_head=config.n_head, n_embd=config.n_embd, dropout=float(config.resid_pdrop),
+        tie_embeddings=bool(getattr(config, "tie_word_embeddings", True)),
+        layer_norm_epsilon=config.layer_norm_epsilon,
+    )

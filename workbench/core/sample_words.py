@@ -47,13 +47,12 @@ ANIMAL_KINDS = (
 CHARACTER_ADJECTIVES = (
     "little", "brave", "kind", "curious", "shy", "clever", "happy", "small", "young", "funny",
     "gentle", "busy", "quiet", "cheerful", "friendly", "silly", "tiny", "proud", "careful",
-    "sleepy", "bold", "eager", "playful", "old",
+    "sleepy", "bold", "eager", "playful", "lively",
 )
 # (word used in narration after "his"/"her", how the hero calls them, "m" or "f")
 ELDERS = (
     ("mom", "Mom", "f"), ("dad", "Dad", "m"), ("grandma", "Grandma", "f"),
     ("grandpa", "Grandpa", "m"), ("aunt", "Auntie", "f"), ("uncle", "Uncle", "m"),
-    ("big sister", "Sis", "f"), ("big brother", "Bro", "m"),
 )
 HOMES = (
     "a little house", "a cozy cottage", "a small village", "a big red barn", "an old tree house",
@@ -86,8 +85,10 @@ BREAKABLE = (
 )
 CREATURES = (
     "kitten", "puppy", "bird", "duckling", "baby owl", "squirrel", "lamb", "bunny", "hedgehog",
-    "little goat", "frog", "chick", "fawn", "piglet",
+    "goat", "frog", "chick", "fawn", "piglet",
 )
+CREATURE_ADJECTIVES = ("tiny", "little", "small", "fluffy", "gray", "brown", "white", "spotted", "soft")
+COLORS = ("red", "blue", "green", "yellow", "orange", "purple", "white", "golden")
 FOODS = (
     "apples", "cookies", "bread", "cheese", "carrots", "berries", "soup", "pie", "cake", "honey",
     "sandwiches", "pancakes", "muffins", "grapes", "nuts", "plums", "rice", "corn",
@@ -95,6 +96,7 @@ FOODS = (
 SAD = ("sad", "upset", "unhappy", "worried", "gloomy")
 SCARED = ("scared", "afraid", "nervous", "frightened")
 HAPPY = ("happy", "glad", "joyful", "cheerful", "proud", "delighted")
+GLAD = ("glad", "happy", "so happy", "relieved", "delighted")  # "... to have it back"
 TRAITS = ("kind", "friendly", "cheerful", "clever", "gentle", "helpful", "funny", "patient")
 TIMES = (
     "One day", "One morning", "One afternoon", "Early one morning", "One Saturday",

@@ -1,0 +1,237 @@
+"""Training throughput and quality: LM Workbench's engine against a plain hand-written PyTorch loop.
+
+    python bench/bench_train.py              # the full run: 2000 steps each (about 10 minutes on 2 cores)
+    python bench/bench_train.py --steps 200  # a quick look
+
+tinyshakespeare, character level, 4 layers, 4 heads, 128 dims, context 64, batch 12, lr 1e-3,
+warmup 100, cosine to 1e-4, dropout 0, AdamW (0.9, 0.99), weight decay 0.1, clip 1.0. Prints tokens/s,
+model FLOP utilisation against a matmul peak measured here, the validation loss at the last step
+(both models on the same fixed validation windows), and the share of step time spent writing the
+run's records. Goals: >= 1.1x the reference's tokens/s; validation loss at step 2000 <= 1.89.
+The workbench run goes through the whole engine: project, import, tokenizer, `create_run`, `train`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAKE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"
+N_LAYER, N_HEAD, N_EMBD, BLOCK, BATCH = 4, 4, 128, 64, 12
+LR, MIN_LR, WARMUP = 1e-3, 1e-4, 100
+
+
+# ---- the reference: a plain nanoGPT-like model and loop, written here on purpose --------------
+
+class RefAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.c_attn = nn.Linear(N_EMBD, 3 * N_EMBD)
+        self.c_proj = nn.Linear(N_EMBD, N_EMBD)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, N_HEAD, C // N_HEAD).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class RefBlock(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ln_1, self.attn, self.ln_2 = nn.LayerNorm(N_EMBD), RefAttention(), nn.LayerNorm(N_EMBD)
+        self.mlp = nn.Sequential(nn.Linear(N_EMBD, 4 * N_EMBD), nn.GELU(), nn.Linear(4 * N_EMBD, N_EMBD))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class RefGPT(nn.Module):
+    def __init__(self, vocab: int) -> None:
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(vocab, N_EMBD), nn.Embedding(BLOCK, N_EMBD)
+        self.h = nn.ModuleList(RefBlock() for _ in range(N_LAYER))
+        self.ln_f = nn.LayerNorm(N_EMBD)
+        self.lm_head = nn.Linear(N_EMBD, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight
+        for name, p in self.named_parameters():
+            if p.dim() >= 2:
+                std = 0.02 / math.sqrt(2 * N_LAYER) if name.endswith(("c_proj.weight", "mlp.2.weight")) else 0.02
+                nn.init.normal_(p, 0.0, std)
+            elif name.endswith("bias"):
+                nn.init.zeros_(p)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for block in self.h:
+            x = block(x)
+        logits = self.lm_head(self.ln_f(x))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
+
+
+def reference_lr(step: int, steps: int) -> float:
+    if step < WARMUP:
+        return LR * (step + 1) / WARMUP
+    ratio = min(1.0, (step - WARMUP) / max(1, steps - WARMUP))
+    return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (LR - MIN_LR)
+
+
+def run_reference(train: np.ndarray, windows: np.ndarray, vocab: int, steps: int) -> tuple[float, float]:
+    """(tokens/s, validation loss on `windows`) of a plain loop."""
+    torch.manual_seed(1337)
+    model = RefGPT(vocab)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    other = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
+                                  lr=LR, betas=(0.9, 0.99))
+    rng = np.random.default_rng(1337)
+    offsets = np.arange(BLOCK + 1)
+    started = time.perf_counter()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = reference_lr(step, steps)
+        ix = rng.integers(0, len(train) - BLOCK - 1, size=BATCH)
+        batch = torch.from_numpy(train[ix[:, None] + offsets].astype(np.int64))
+        loss = model(batch[:, :-1], batch[:, 1:])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if not math.isfinite(loss.item()):
+            raise RuntimeError("reference diverged")
+    seconds = time.perf_counter() - started
+    model.eval()
+    with torch.no_grad():
+        losses = [model(torch.from_numpy(w[:, :-1]), torch.from_numpy(w[:, 1:])).item() * len(w)
+                  for w in np.array_split(windows, max(1, len(windows) // BATCH))]
+    return steps * BATCH * BLOCK / seconds, sum(losses) / len(windows)
+
+
+# ---- measurements ---------------------------------------------------------------------------
+
+def matmul_peak_gflops(size: int = 1024, seconds: float = 1.5) -> float:
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        a @ b
+        done += 1
+    return 2 * size**3 * done / (time.perf_counter() - started) / 1e9
+
+
+def flops_per_token(n_params: int) -> float:
+    """6N for the matmuls (N without the position table), plus attention's 12 * L * C * T (nanoGPT's MFU)."""
+    return 6 * (n_params - BLOCK * N_EMBD) + 12 * N_LAYER * N_EMBD * BLOCK
+
+
+def run_workbench(project: Path, steps: int):
+    from workbench.core.catalog import create_tokenizer, import_into_project
+    from workbench.core.events import EvalFinished, StepLogged
+    from workbench.core.specs import DatasetSpec, ModelSpec, TokenizerSpec, TrainSpec
+    from workbench.core.store import ProjectStore
+    from workbench.core.train_setup import create_run
+    from workbench.core.training import train
+
+    def drain(gen):
+        events = []
+        while True:
+            try:
+                events.append(next(gen))
+            except StopIteration as done:
+                return events, done.value
+
+    store = ProjectStore.create(project)
+    drain(import_into_project(store, [SHAKE], DatasetSpec(name="shake")))
+    drain(create_tokenizer(store, "shake", TokenizerSpec(name="chars", kind="char")))
+    model_spec = ModelSpec(arch="gpt2", n_layer=N_LAYER, n_head=N_HEAD, n_embd=N_EMBD, block_size=BLOCK, dropout=0.0)
+    train_spec = TrainSpec(batch_size=BATCH, lr=LR, min_lr_ratio=MIN_LR / LR, warmup=WARMUP, max_steps=steps,
+                           eval_interval=steps, device="cpu", precision="fp32", seed=1337)
+    _, run = drain(create_run(store, dataset="shake", tokenizer="chars", model_spec=model_spec, train_spec=train_spec))
+    events, result = drain(train(store, run["id"]))
+    step_events = [e for e in events if isinstance(e, StepLogged)]
+    val_loss = [e.val_loss for e in events if isinstance(e, EvalFinished)][-1]
+    train_seconds = step_events[-1].elapsed_s
+    tokens_per_s = len(step_events) * BATCH * BLOCK / train_seconds
+    return store, run, step_events, val_loss, tokens_per_s, train_seconds, result
+
+
+def recorder_share(store, step_events, train_seconds: float, steps: int) -> float:
+    """Time the run's records cost: replay the same events into a scratch run of the same database."""
+    from workbench.core.events import EvalFinished
+    from workbench.core.run_records import RunRecorder
+    from workbench.core.store import now_iso
+
+    run_id = store.insert("runs", {"name": "bench-replay", "arch": "gpt2", "model_spec": {}, "train_spec": {},
+                                   "status": "queued", "dir": "runs/replay", "created": now_iso()})
+    recorder = RunRecorder(store, run_id)
+    recorder.start(0, resumed=False)
+    started = time.perf_counter()
+    per_step = train_seconds / len(step_events)
+    for event in step_events:  # replayed at the pace they came, so the 2 s flush rule fires as in the run
+        while time.perf_counter() - started < event.elapsed_s and per_step < 0.05:
+            time.sleep(min(per_step, 0.01))
+        recorder.record(event)
+    recorder.record(EvalFinished(step=steps, val_loss=1.0, val_ppl=math.e, best=True))
+    return recorder.seconds_writing / train_seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    if not SHAKE.is_file():
+        print(f"skipped: {SHAKE} is missing")
+        return 0
+    from workbench.core.training import configure_threads
+
+    threads = configure_threads()
+    peak = matmul_peak_gflops()
+    print(f"torch {torch.__version__}, {threads} thread(s); matmul peak fp32 {peak:.0f} GFLOP/s")
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        store, run, step_events, val_loss, tps, seconds, result = run_workbench(Path(tmp) / "b.wbproj", args.steps)
+        vocab = store.get_tokenizer("chars")["vocab_size"]
+        flops = flops_per_token(sum(p.numel() for p in RefGPT(vocab).parameters()))  # same shapes as ours
+        print(f"workbench: {tps:,.0f} tokens/s, MFU {tps * flops / (peak * 1e9):.0%}, val loss at step "
+              f"{result.step} {val_loss:.4f} ({seconds:.1f} s of training, status {result.status})")
+        print(f"run records: {recorder_share(store, step_events, seconds, args.steps):.2%} of step time")
+        if not args.skip_reference:
+            from workbench.core.train_data import fixed_windows
+
+            train_tokens, val_tokens = _token_arrays(store)
+            windows = fixed_windows(val_tokens, BLOCK, 20 * BATCH, 1337 + 1)  # the windows our eval uses
+            ref_tps, ref_val = run_reference(train_tokens, windows, vocab, args.steps)
+            print(f"reference: {ref_tps:,.0f} tokens/s, MFU {ref_tps * flops / (peak * 1e9):.0%}, "
+                  f"val loss at step {args.steps} {ref_val:.4f}")
+            print(f"speed ratio {tps / ref_tps:.2f}x (goal >= 1.1x); workbench val loss {val_loss:.4f} "
+                  f"(goal <= 1.89 at step 2000)")
+        store.close()
+    return 0
+
+
+def _token_arrays(store) -> tuple[np.ndarray, np.ndarray]:
+    from workbench.core.catalog import ensure_token_cache
+
+    gen = ensure_token_cache(store, store.get_dataset("shake"), store.get_tokenizer("chars"))
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return np.asarray(done.value.train), np.asarray(done.value.val)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

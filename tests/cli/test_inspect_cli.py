@@ -1,0 +1,167 @@
+"""`workbench generate` and `workbench attention` on real (tiny) runs trained by `workbench train`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.cli import main
+from workbench.core.store import ProjectStore, now_iso
+
+TINY = ["--n-layer", 2, "--n-head", 2, "--n-embd", 32, "--block-size", 32, "--batch-size", 4, "--device", "cpu",
+        "--lr", "3e-3", "--warmup", 2, "--max-steps", 4, "--eval-interval", 2]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def project_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    con = sqlite3.connect(root / "project.db")
+    digest.update("\n".join(con.iterdump()).encode())
+    con.close()
+    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*")):
+        if not path.startswith("project.db"):
+            digest.update(path.encode())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project with a char tokenizer and three finished 4-step runs: gpt2, bert, lstm."""
+    root = tmp_path_factory.mktemp("inspect-cli") / "p.wbproj"
+    text = root.parent / "words.txt"
+    rng = np.random.default_rng(0)
+    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
+    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(600)) + "\n")
+    assert main(["new", str(root)]) == 0
+    assert main(["import", str(root), str(text), "--name", "words"]) == 0
+    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    for arch in ("gpt2", "bert", "lstm"):
+        code = main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", arch,
+                     *map(str, TINY), "--name", arch, "--json"])
+        assert code == 0
+    return root
+
+
+def generations(root: Path) -> list[dict]:
+    with ProjectStore.open(root) as store:
+        return store.query("SELECT * FROM generations ORDER BY id")
+
+
+def test_generate_json_is_deterministic_and_saved(project, capsys):
+    args = ["generate", project, "--run", "gpt2", "--prompt", "the king", "--max-new-tokens", 12,
+            "--temperature", 0.8, "--top-k", 10, "--seed", 7, "--num-samples", 2, "--json"]
+    before = len(generations(project))
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, err
+    first = json.loads(out)
+    assert json.loads(run_cli(capsys, *args)[1]) == first
+    assert first["run"] == "gpt2" and first["checkpoint"] == 4 and first["settings"]["seed"] == 7
+    assert len(first["samples"]) == 2
+    for sample in first["samples"]:
+        assert "".join(t["token"] for t in sample["tokens"]) == sample["text"]
+        assert len(sample["tokens"]) == 12
+        for token in sample["tokens"]:
+            assert 0 < token["prob"] <= 1 and isinstance(token["id"], int)
+            probs = [p for _, p in token["alternatives"]]
+            assert len(probs) == 5 and probs == sorted(probs, reverse=True)
+        assert sample["logprob_total"] == sample["tokens"][-1]["logprob_total"] < 0
+    rows = generations(project)[before:]
+    assert len(rows) == 4 and [r["text"] for r in rows[:2]] == [s["text"] for s in first["samples"]]
+    assert rows[0]["checkpoint_step"] == 4 and json.loads(rows[0]["settings"])["top_k"] == 10
+
+
+def test_generate_streams_plain_text_and_honours_stop(project, capsys):
+    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 2,
+                             "--max-new-tokens", 40, "--temperature", 0, "--json")
+    assert code == 0, err
+    full = json.loads(out)["samples"][0]["text"]
+    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 2,
+                             "--max-new-tokens", 40, "--temperature", 0)
+    assert code == 0 and out == "the" + full + "\n"
+    stop = full[3:5]
+    code, out, _ = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", "best",
+                           "--max-new-tokens", 40, "--temperature", 0, "--stop", stop, "--json")
+    text = json.loads(out)["samples"][0]["text"]
+    assert stop not in text
+
+
+def test_bert_fills_masks_and_lstm_generates(project, capsys):
+    code, out, err = run_cli(capsys, "generate", project, "--run", "bert", "--prompt", "the k[MASK]ng", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["mode"] == "fill-mask" and len(doc["masks"]) == 1 and len(doc["masks"][0]) == 5
+    assert doc["text"].startswith("the k") and doc["text"].endswith("ng")
+    code, out, err = run_cli(capsys, "generate", project, "--run", "lstm", "--prompt", "the", "--max-new-tokens", 5,
+                             "--seed", 1, "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["samples"][0]["tokens"]) == 5
+
+
+def test_attention_json_and_selection(project, capsys):
+    text = "the king speaks"
+    code, out, err = run_cli(capsys, "attention", project, "--run", "gpt2", "--text", text, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    weights = np.asarray(doc["weights"])
+    assert weights.shape == (2, 2, len(text), len(text)) == (doc["layers"], doc["heads"], len(text), len(text))
+    assert np.allclose(weights.sum(-1), 1, atol=1e-2) and np.allclose(np.triu(weights, 1), 0)
+    assert doc["tokens"][3] == "·" and len(doc["tokens"]) == len(text)
+    code, out, _ = run_cli(capsys, "attention", project, "--run", "gpt2", "--text", text, "--layer", 1, "--head", 0,
+                           "--json")
+    one = json.loads(out)
+    assert np.asarray(one["weights"]).shape == (1, 1, len(text), len(text))
+    assert one["weights"][0][0] == doc["weights"][1][0]
+    code, out, _ = run_cli(capsys, "attention", project, "--run", "bert", "--text", text, "--json")
+    bert = np.asarray(json.loads(out)["weights"])
+    assert np.triu(bert, 1).sum() > 0  # bidirectional
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_attention_png_head_and_grid(project, tmp_path, capsys):
+    head, grid = tmp_path / "head.png", tmp_path / "grid.png"
+    assert run_cli(capsys, "attention", project, "--run", "gpt2", "--text", "the king", "--layer", 0, "--head", 1,
+                   "--png", head)[0] == 0
+    assert run_cli(capsys, "attention", project, "--run", "gpt2", "--text", "the king", "--png", grid)[0] == 0
+    (hw, hh), (gw, gh) = _png_size(head), _png_size(grid)
+    assert hw > 100 and hh > 100 and gw > gh  # two heads side by side, two layers
+
+
+@pytest.mark.parametrize("args, message", [
+    (["generate", "--run", "nope", "--prompt", "x"], "no run named 'nope'"),
+    (["generate", "--run", "gpt2", "--prompt", "x", "--checkpoint", 3], "no checkpoint at step 3"),
+    (["generate", "--run", "gpt2", "--prompt", "x", "--checkpoint", "worst"], "worst"),
+    (["generate", "--run", "gpt2", "--prompt", ""], "--prompt"),
+    (["generate", "--run", "gpt2", "--prompt", "x", "--top-p", 0], "--top-p"),
+    (["generate", "--run", "gpt2", "--prompt", "x", "--temperature", -1], "--temperature"),
+    (["generate", "--run", "bert", "--prompt", "no blanks"], "[MASK]"),
+    (["generate", "--run", "empty", "--prompt", "x"], "no checkpoint yet"),
+    (["attention", "--run", "gpt2", "--text", "x", "--layer", 5], "--layer 5"),
+    (["attention", "--run", "gpt2", "--text", ""], "--text"),
+    (["attention", "--run", "lstm", "--text", "the", "--json"], "LSTM"),
+])
+def test_bad_input_exits_2_and_leaves_the_project_unchanged(project, capsys, args, message):
+    with ProjectStore.open(project) as store:
+        if not store.name_taken("runs", "empty"):
+            store.insert("runs", {"name": "empty", "arch": "gpt2", "model_spec": {}, "train_spec": {},
+                                  "status": "queued", "dir": "runs/empty", "created": now_iso()})
+    before = project_digest(project)
+    code, out, err = run_cli(capsys, args[0], project, *args[1:])
+    assert code == 2, err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1 and message in err
+    assert project_digest(project) == before

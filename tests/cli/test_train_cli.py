@@ -1,0 +1,267 @@
+"""`workbench train` and `workbench export`: JSON lines, bad inputs, export to transformers, stop and kill."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.cli import main
+from workbench.core.store import ProjectStore
+
+TINY = ["--n-layer", 1, "--n-head", 2, "--n-embd", 32, "--block-size", 16, "--batch-size", 4, "--device", "cpu",
+        "--lr", "3e-3", "--warmup", 2]
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_lines(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def project_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    con = sqlite3.connect(root / "project.db")
+    digest.update("\n".join(con.iterdump()).encode())
+    con.close()
+    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*")):
+        if not path.startswith("project.db"):
+            digest.update(path.encode())
+    return digest.hexdigest()
+
+
+def _text() -> str:
+    rng = np.random.default_rng(0)
+    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
+    lines = [" ".join(rng.choice(words, size=8)) + "." for _ in range(800)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("train-cli") / "p.wbproj"
+    text = root.parent / "words.txt"
+    text.write_text(_text())
+    assert main(["new", str(root)]) == 0
+    assert main(["import", str(root), str(text), "--name", "words"]) == 0
+    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained_run(project) -> dict:
+    """One finished 6-step gpt2 run (its JSON lines and run id)."""
+    code = main(["train", str(project), "--dataset", "words", *map(str, TINY), "--max-steps", "6",
+                 "--eval-interval", "3", "--name", "tiny-gpt2", "--json"])
+    assert code == 0
+    return {"name": "tiny-gpt2"}
+
+
+def test_train_json_lines(project, capsys):
+    code, out, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "chars", *TINY,
+                             "--max-steps", 4, "--eval-interval", 2, "--json")
+    assert code == 0, err
+    lines = json_lines(out)
+    assert all("event" in e and isinstance(e["step"], int) for e in lines)
+    steps = [e for e in lines if e["event"] == "step"]
+    assert [e["step"] for e in steps] == [1, 2, 3, 4]
+    assert {"loss", "lr", "grad_norm", "tokens_per_s"} <= set(steps[0])
+    evals = [e for e in lines if e["event"] == "eval"]
+    assert [e["step"] for e in evals] == [2, 4] and all({"val_loss", "val_ppl"} <= set(e) for e in evals)
+    checkpoints = [e for e in lines if e["event"] == "checkpoint"]
+    assert [e["step"] for e in checkpoints] == [2, 4]
+    samples = [e for e in lines if e["event"] == "sample"]
+    assert [e["step"] for e in samples] == [2, 4] and all(isinstance(e["text"], str) for e in samples)
+    last = lines[-1]
+    assert last["event"] == "finished" and last["status"] == "finished" and last["step"] == 4
+    with ProjectStore.open(project) as store:
+        run = store.get_run(last["run"])
+        assert (run["status"], run["step"]) == ("finished", 4)
+        assert (project / checkpoints[-1]["path"] / "manifest.json").is_file()
+        assert [r["step"] for r in store.list_checkpoints(run["id"])] in ([2, 4], [4])
+        assert len(store.metrics(run["id"], "loss")) == 4
+
+
+def test_human_output_and_resume_with_more_steps(project, trained_run, capsys):
+    code, out, err = run_cli(capsys, "train", project, "--resume", trained_run["name"], "--max-steps", 9,
+                             "--lr", "0.5")
+    assert code == 0, err
+    assert "finished at step 9" in out and "val loss" in err and "ignoring --lr" in err
+    with ProjectStore.open(project) as store:
+        run = store.get_run(trained_run["name"])
+        assert run["train_spec"]["max_steps"] == 9 and run["step"] == 9
+        assert [m["step"] for m in store.metrics(run["id"], "loss")] == list(range(1, 10))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "nope"], "no dataset named 'nope'"),
+    (["--dataset", "words", "--tokenizer", "nope"], "no tokenizer named 'nope'"),
+    (["--resume", "nope"], "no run named 'nope'"),
+    (["--dataset", "words", "--n-embd", 30, "--n-head", 4], "divisible"),
+    (["--dataset", "words", "--lr", 5], "--lr"),
+    (["--dataset", "words", "--max-steps", 0], "--max-steps"),
+    (["--dataset", "words", "--device", "cuda"], "cuda"),
+    (["--dataset", "words", "--name", "tiny-gpt2"], "already exists"),
+    (["--dataset", "words", "--preset", "no-such-preset"], "no-such-preset"),
+    ([], "--dataset"),
+])
+def test_bad_input_exits_2_and_leaves_the_project_unchanged(project, trained_run, capsys, args, message):
+    before = project_digest(project)
+    code, out, err = run_cli(capsys, "train", project, *args)
+    assert code == 2
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert message in err
+    assert project_digest(project) == before
+
+
+def test_vocabulary_mismatch_with_a_pretrained_model(project, tmp_path, capsys):
+    import shutil
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    source = tmp_path / "tiny-pretrained"  # a model with 8 embeddings and a tokenizer with more tokens
+    GPT2LMHeadModel(GPT2Config(vocab_size=8, n_positions=16, n_embd=16, n_layer=1, n_head=2)).save_pretrained(source)
+    with ProjectStore.open(project) as store:
+        chars_dir = store.path(store.get_tokenizer("chars")["dir"])
+    for item in chars_dir.iterdir():
+        shutil.copy2(item, source / item.name)
+    assert main(["tokenizer", str(project), "--dataset", "words", "--kind", "pretrained", "--source", str(source),
+                 "--name", "too-big"]) == 0
+    capsys.readouterr()
+    before = project_digest(project)
+    code, _, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "too-big",
+                           "--init-from", source, "--block-size", 8)
+    assert code == 2 and err.startswith("error:") and "embeddings" in err, err
+    assert project_digest(project) == before
+    code, _, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "chars",
+                           "--init-from", source, "--block-size", 8)
+    assert code == 2 and "--kind pretrained" in err
+    assert project_digest(project) == before
+
+
+def _hf_logits_equal(export: Path, checkpoint: Path, masked: bool) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+
+    from workbench.core.modeling import load_model_dir, logits_of
+
+    tok = AutoTokenizer.from_pretrained(export)
+    hf = (AutoModelForMaskedLM if masked else AutoModelForCausalLM).from_pretrained(export).eval()
+    ours, _ = load_model_dir(checkpoint, for_training=True)
+    ids = tok("the king speaks", return_tensors="pt").input_ids
+    assert ids.shape[1] > 5
+    with torch.no_grad():
+        torch.testing.assert_close(logits_of(hf, ids), logits_of(ours.eval(), ids), rtol=1e-4, atol=1e-4)
+
+
+def test_export_loads_in_transformers_with_equal_logits(project, trained_run, tmp_path, capsys):
+    out = tmp_path / "export"
+    code, stdout, err = run_cli(capsys, "export", project, "--run", trained_run["name"], "--out", out, "--json")
+    assert code == 0, err
+    info = json.loads(stdout)
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= set(info["files"])
+    assert not (out / "optimizer.safetensors").exists() and not (out / "manifest.json").exists()
+    with ProjectStore.open(project) as store:
+        from workbench.core.checkpoints import verified_checkpoint
+
+        _, checkpoint = verified_checkpoint(store, store.get_run(trained_run["name"]), "latest")
+    _hf_logits_equal(out, checkpoint, masked=False)
+    code, _, err = run_cli(capsys, "export", project, "--run", trained_run["name"], "--out", out)
+    assert code == 2 and "not an empty folder" in err
+
+
+def test_bert_exports_for_masked_lm_and_lstm_refuses(project, tmp_path, capsys):
+    for arch in ("bert", "lstm"):
+        code, _, err = run_cli(capsys, "train", project, "--dataset", "words", *TINY, "--arch", arch,
+                               "--max-steps", 2, "--eval-interval", 2, "--name", f"tiny-{arch}", "--json")
+        assert code == 0, err
+    out = tmp_path / "bert"
+    assert run_cli(capsys, "export", project, "--run", "tiny-bert", "--out", out)[0] == 0
+    with ProjectStore.open(project) as store:
+        from workbench.core.checkpoints import verified_checkpoint
+
+        _, checkpoint = verified_checkpoint(store, store.get_run("tiny-bert"), "latest")
+    _hf_logits_equal(out, checkpoint, masked=True)
+    code, _, err = run_cli(capsys, "export", project, "--run", "tiny-lstm", "--out", tmp_path / "lstm")
+    assert code == 2 and "LSTM" in err and not (tmp_path / "lstm").exists()
+
+
+# ---- real processes: Ctrl-C and a kill ---------------------------------------------------------
+
+def _start_training(project: Path, *extra) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "workbench", "train", str(project), *map(str, extra), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _read_until_checkpoint(proc: subprocess.Popen) -> list[dict]:
+    lines = []
+    for line in proc.stdout:
+        lines.append(json.loads(line))
+        if lines[-1]["event"] == "checkpoint":
+            return lines
+    raise AssertionError(f"no checkpoint before exit: {proc.stderr.read()[-500:]}")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_with_a_checkpoint(project):
+    proc = _start_training(project, "--dataset", "words", *TINY, "--max-steps", 100000, "--eval-interval", 5,
+                           "--name", "ctrl-c")
+    try:
+        lines = _read_until_checkpoint(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    lines += [json.loads(line) for line in out.splitlines()]
+    last = lines[-1]
+    assert last["event"] == "finished" and last["status"] == "stopped", err
+    assert proc.returncode == 130
+    checkpoints = [e for e in lines if e["event"] == "checkpoint"]
+    assert checkpoints[-1]["step"] == last["step"]  # the stop saved (or had just saved) the current step
+    with ProjectStore.open(project) as store:
+        run = store.get_run("ctrl-c")
+        assert run["status"] == "stopped"
+        assert max(r["step"] for r in store.list_checkpoints(run["id"])) == last["step"]
+
+
+@pytest.mark.slow
+def test_killed_process_is_interrupted_and_resumes(project):
+    proc = _start_training(project, "--dataset", "words", *TINY, "--max-steps", 100000, "--eval-interval", 5,
+                           "--name", "killed")
+    try:
+        first = _read_until_checkpoint(proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    saved = first[-1]["step"]
+    con = sqlite3.connect(project / "project.db")  # pretend the heartbeat went stale long ago
+    con.execute("UPDATE runs SET heartbeat = heartbeat - 3600 WHERE name = 'killed'")
+    con.commit()
+    con.close()
+    with ProjectStore.open(project) as store:
+        run = store.get_run("killed")
+        assert run["status"] == "interrupted"
+    started = time.time()
+    result = subprocess.run([sys.executable, "-m", "workbench", "train", str(project), "--resume", "killed",
+                             "--max-steps", str(saved + 3), "--json"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["step"] for e in lines if e["event"] == "step"] == [saved + 1, saved + 2, saved + 3]
+    assert lines[-1]["status"] == "finished" and time.time() - started < 300
+    with ProjectStore.open(project) as store:
+        run = store.get_run("killed")
+        assert (run["status"], run["step"]) == ("finished", saved + 3)

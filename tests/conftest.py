@@ -1,0 +1,30 @@
+"""Shared test setup: headless Qt, offline Hugging Face, and a private home for settings and logs.
+
+Runs before any test module imports Qt. Nothing here imports Qt or torch, so core and CLI tests
+pay nothing for it. `WORKBENCH_HOME` (honoured by `workbench.ui.settings`) moves the GUI's
+settings (INI file), logs and data out of the user's real folders; every test gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Overwritten, not defaulted: tests must never touch a developer's real settings or logs.
+_SESSION_HOME = tempfile.mkdtemp(prefix="wb-test-home-")
+os.environ["WORKBENCH_HOME"] = _SESSION_HOME
+atexit.register(shutil.rmtree, _SESSION_HOME, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def workbench_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """A fresh WORKBENCH_HOME (settings.ini, logs/, data/) for each test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home

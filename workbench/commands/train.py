@@ -1,0 +1,229 @@
+"""`workbench train` and `workbench export` (DESIGN.md section 5).
+
+`train --json` prints one JSON object per line, each with "event" and "step"; the last line is
+{"event": "finished", "step", "run", "status"}. Ctrl-C asks the loop to stop: it saves a checkpoint
+and still prints that last line, with status "stopped". torch is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from workbench.commands.common import add_json_flag, emit, open_project, progress_line
+
+MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_embd", "block_size", "dropout")
+TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "device", "seed",
+               "schedule", "patience", "precision")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model on a dataset (or resume a run)")
+    p.add_argument("project")
+    p.add_argument("--dataset", help="dataset name (not needed with --resume)")
+    p.add_argument("--tokenizer", help="tokenizer name; default: the dataset's newest, or a new char tokenizer")
+    p.add_argument("--arch", choices=("gpt2", "llama", "bert", "lstm"))
+    p.add_argument("--preset", help="a named model size (see the README); explicit flags override it")
+    p.add_argument("--n-layer", type=int)
+    p.add_argument("--n-head", type=int)
+    p.add_argument("--n-embd", type=int)
+    p.add_argument("--block-size", type=int)
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--grad-accum", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--max-steps", type=int)
+    p.add_argument("--warmup", type=int)
+    p.add_argument("--eval-interval", type=int)
+    p.add_argument("--schedule", choices=("cosine", "linear", "constant"))
+    p.add_argument("--patience", type=int, help="stop after this many evaluations without improvement (0 = off)")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16", "auto"))
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: chosen by a short probe)")
+    p.add_argument("--init-from", metavar="PATH_OR_ID", help="fine-tune a pretrained model (local folder or hub id)")
+    p.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
+    p.add_argument("--name", help="run name (default: ARCH-DATASET)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("export", help="write a run's checkpoint as a folder transformers' from_pretrained loads")
+    p.add_argument("project")
+    p.add_argument("--run", required=True)
+    p.add_argument("--out", required=True, help="a new folder")
+    p.add_argument("--checkpoint", default="latest", help="latest, best or a step number")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_export)
+
+
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _model_spec(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from workbench.core.specs import ModelSpec
+
+    spec = ModelSpec()
+    if args.preset:
+        from workbench.core.presets import apply_preset
+
+        spec = apply_preset(spec, args.preset)
+    return replace(spec, **_given(args, MODEL_FLAGS), init_from=args.init_from)
+
+
+def _train_spec(args: argparse.Namespace):
+    from workbench.core.specs import TrainSpec
+
+    extra = {"num_threads": args.threads} if args.threads is not None else {}
+    return TrainSpec(**_given(args, TRAIN_FLAGS), **extra)
+
+
+def _ignored_flags(args: argparse.Namespace, run: dict[str, Any]) -> list[str]:
+    """Flags given with --resume that differ from the run's specs (only --max-steps can change)."""
+    saved = {**run["model_spec"], **run["train_spec"]}
+    return [f"--{k.replace('_', '-')}" for k, v in _given(args, MODEL_FLAGS + TRAIN_FLAGS).items()
+            if k != "max_steps" and k in saved and saved[k] != v]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from workbench.core.errors import InvalidSpecError
+    from workbench.core.train_setup import create_run, prepare_resume
+
+    with open_project(args.project) as store:
+        printer = _Printer(args)
+        if args.resume:
+            run = prepare_resume(store, args.resume, max_steps=args.max_steps)
+            ignored = _ignored_flags(args, run)
+            if ignored:
+                progress_line(f"note: a resumed run keeps its settings; ignoring {', '.join(ignored)}")
+        else:
+            if not args.dataset:
+                raise InvalidSpecError("pass --dataset NAME (or --resume RUN to continue a run)")
+            train_spec = _train_spec(args)
+            run = printer.drain(create_run(store, dataset=args.dataset, model_spec=_model_spec(args),
+                                           train_spec=train_spec, tokenizer=args.tokenizer, name=args.name))
+        return _run_training(store, run, args, printer)
+
+
+def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer) -> int:
+    from workbench.core.specs import TrainSpec, spec_from_dict
+    from workbench.core.training import configure_threads, train
+
+    train_spec = spec_from_dict(TrainSpec, run["train_spec"])
+    configure_threads(train_spec)
+    printer.start(run, train_spec)
+    stop = threading.Event()
+
+    def on_sigint(signum, frame):  # first Ctrl-C: stop after this step with a checkpoint; second: abort
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        progress_line("stopping after this step (Ctrl-C again to abort without a checkpoint)")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = printer.drain(train(store, run["id"], resume=bool(args.resume), stop=stop))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    printer.finished(result, store.get_run(run["id"]))
+    return {"finished": 0, "stopped": 130}.get(result.status, 1)
+
+
+class _Printer:
+    """Events as JSON lines (--json) or as progress lines on stderr for people."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.json = bool(args.json)
+        self.step = 0
+        self.max_steps = 0
+        self.every = 10
+        self.last_progress = 0.0
+
+    def start(self, run: dict[str, Any], train_spec) -> None:
+        self.max_steps = train_spec.max_steps
+        self.every = max(1, min(100, train_spec.eval_interval // 5))
+        if not self.json:
+            progress_line(f"run {run['id']} {run['name']!r}: {run['arch']}, {train_spec.max_steps} steps, "
+                          f"batch {train_spec.batch_size} x {train_spec.grad_accum}, lr {train_spec.lr:g}, "
+                          f"device {train_spec.device}")
+
+    def drain(self, gen):
+        """Print each event of `gen`; return its result. Closes it on the way out (cancellation)."""
+        try:
+            while True:
+                self.show(next(gen))
+        except StopIteration as done:
+            return done.value
+        finally:
+            gen.close()
+
+    def line(self, event: str, **fields: Any) -> None:
+        sys.stdout.write(json.dumps({"event": event, "step": self.step, **fields}) + "\n")
+        sys.stdout.flush()
+
+    def show(self, ev: Any) -> None:  # noqa: C901 - one branch per event type
+        from workbench.core import events as E
+
+        step = getattr(ev, "step", None)
+        if isinstance(step, int):
+            self.step = step
+        if isinstance(ev, E.StepLogged):
+            if self.json:
+                self.line("step", loss=ev.loss, lr=ev.lr, grad_norm=ev.grad_norm, tokens_per_s=ev.tokens_per_s)
+            elif ev.step % self.every == 0 or ev.step == 1:
+                progress_line(f"step {ev.step}/{self.max_steps}  loss {ev.loss:.4f}  lr {ev.lr:.2e}  "
+                              f"grad {ev.grad_norm:.2f}  {ev.tokens_per_s / 1000:.1f}k tok/s")
+        elif isinstance(ev, E.EvalFinished):
+            if self.json:
+                self.line("eval", val_loss=ev.val_loss, val_ppl=ev.val_ppl)
+            else:
+                progress_line(f"step {ev.step}/{self.max_steps}  val loss {ev.val_loss:.4f}  "
+                              f"ppl {ev.val_ppl:.2f}{'  (best)' if ev.best else ''}")
+        elif isinstance(ev, E.SampleGenerated):
+            if self.json:
+                self.line("sample", text=ev.text)
+            else:
+                progress_line(f"  sample: {(ev.prompt + ev.text)!r}")
+        elif isinstance(ev, E.CheckpointSaved):
+            if self.json:
+                self.line("checkpoint", path=ev.path)
+            else:
+                progress_line(f"  checkpoint {ev.path}")
+        elif isinstance(ev, E.Notice):
+            if self.json:
+                self.line("notice", message=ev.message, level=ev.level)
+            else:
+                progress_line(f"{ev.level}: {ev.message}")
+        elif isinstance(ev, E.Progress) and not self.json and time.monotonic() - self.last_progress > 1.0:
+            self.last_progress = time.monotonic()
+            total = f"/{ev.total}" if ev.total else ""
+            progress_line(f"{ev.stage}: {ev.done}{total} {ev.unit}")
+
+    def finished(self, result, run: dict[str, Any]) -> None:
+        self.step = result.step
+        if self.json:
+            self.line("finished", run=run["id"], name=run["name"], status=result.status, message=result.message,
+                      best_val_loss=run["best_val_loss"])
+            return
+        best = f"{run['best_val_loss']:.4f}" if run["best_val_loss"] is not None else "-"
+        text = (f"run {run['id']} {run['name']!r} {result.status} at step {result.step}; best val loss {best}"
+                + (f"; {result.message}" if result.message else ""))
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from workbench.core.train_export import export_run
+
+    with open_project(args.project) as store:
+        info = export_run(store, args.run, Path(args.out), args.checkpoint)
+    emit(args, info, f"exported run {info['name']!r} (step {info['step']}) to {info['out']}")
+    return 0

@@ -1,0 +1,202 @@
+"""Sampling text from a model, one token per yield, and BERT's fill-in-the-blank.
+
+`generate` is a core generator (DESIGN.md section 3): it yields a `TokenGenerated` for every
+token, with the model's probability for it, the top-5 alternatives and the running
+log-probability, and returns the finished texts. Each yield is a cancellation point: `close()`
+stops it before the next forward pass.
+
+Probabilities reported are the model's own (softmax of the raw logits, temperature 1, before any
+filter), so they say what the model believes regardless of the sampling settings, and
+`logprob_total` is the log-likelihood of the continuation under the model.
+
+Text is decoded incrementally in a way that is right for byte-level BPE, where one token can be
+half of a UTF-8 character: the whole continuation is decoded each step and only its new, complete
+suffix is emitted; an unfinished character (U+FFFD at the end) and anything that could be the
+start of a stop string are held back until the next token settles them.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Generator, Sequence
+from contextlib import nullcontext
+
+import torch
+from torch import nn
+
+from workbench.core.attention_hooks import eager_attention, is_hf_model, place_model, unwrap
+from workbench.core.errors import InvalidSpecError, WorkbenchError
+from workbench.core.events import TokenGenerated
+from workbench.core.generation_models import context_size, is_masked_lm, make_stepper
+from workbench.core.sampling import choose_token, process_logits
+from workbench.core.specs import SampleSpec
+
+ALTERNATIVES = 5
+MASK_TEXT = "[MASK]"
+
+
+def generate(model: nn.Module, tokenizer, prompt: str, spec: SampleSpec, *, device: str | None = None,
+             return_attention: bool = False) -> Generator[TokenGenerated, None, list[str]]:
+    """Sample `spec.num_samples` continuations of `prompt`, one after the other.
+
+    Sample i draws from its own `torch.Generator` seeded with `spec.seed + i` (a random seed when
+    `spec.seed` is None), so the same seed and settings give the same texts on any device.
+    With `return_attention`, each event's `attention` holds the float16 [layers, heads, keys] row of
+    the step that produced it (HF models only; eager attention is used for this call).
+    `device` moves the model there first; None runs it where it is. The model is put in eval mode
+    and given back in the mode it came in (the trainer samples from its training model).
+    """
+    spec.validate()
+    model = unwrap(model)
+    prompt_ids = _prompt_ids(tokenizer, prompt)
+    capture = return_attention and is_hf_model(model)
+    stepper = make_stepper(model, place_model(model, device), capture_attention=capture)
+    base_seed = spec.seed if spec.seed is not None else secrets.randbits(62)
+    texts: list[str] = []
+    was_training = model.training
+    model.eval()
+    try:
+        with eager_attention(model) if capture else nullcontext():
+            for sample in range(spec.num_samples):
+                generator = torch.Generator().manual_seed(base_seed + sample)
+                text = yield from _sample_one(stepper, tokenizer, prompt_ids, spec, sample, generator)
+                texts.append(text)
+    finally:
+        model.train(was_training)
+    return texts
+
+
+def _prompt_ids(tokenizer, prompt: str) -> list[int]:
+    ids = list(tokenizer.encode(prompt)) if prompt else []
+    if ids:
+        return ids
+    eos = getattr(tokenizer, "eos_token_id", None)
+    if eos is None:
+        raise InvalidSpecError("the prompt is empty and this tokenizer has no start token; type a prompt")
+    return [eos]  # start from a document boundary, as GPT-2 does
+
+
+def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,
+                generator: torch.Generator) -> Generator[TokenGenerated, None, str]:
+    eos = getattr(tokenizer, "eos_token_id", None)
+    decoder = _ContinuationDecoder(tokenizer, prompt_ids[-1:])
+    seen = list(prompt_ids)
+    generated: list[int] = []
+    emitted = ""
+    logprob_total = 0.0
+    logits = stepper.prime(prompt_ids)
+    for index in range(spec.max_new_tokens):
+        seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
+                       if spec.repetition_penalty != 1.0 else logits.new_empty(0, dtype=torch.long))
+        token = choose_token(process_logits(logits, seen_tensor, spec), spec, generator)
+        prob, alternatives = _model_probabilities(logits, token, tokenizer)
+        logprob_total += math.log(max(prob, 1e-45))
+        finished = token == eos or index == spec.max_new_tokens - 1
+        if token != eos:
+            generated.append(token)
+            seen.append(token)
+        text = decoder.decode(generated)
+        cut = _first_stop(text, spec.stop)
+        if cut is not None:
+            text, finished = text[:cut], True
+        ready = text if finished else _settled_prefix(text, spec.stop)
+        piece = ready[len(emitted):]  # `ready` extends `emitted`: nothing unsettled was emitted
+        emitted += piece
+        yield TokenGenerated(sample=sample, index=index, token_id=token, text=piece, prob=prob,
+                             logprob_total=logprob_total, alternatives=alternatives,
+                             attention=stepper.attention)
+        if finished:
+            break
+        logits = stepper.advance(token)
+    return emitted
+
+
+def _model_probabilities(logits: torch.Tensor, token: int, tokenizer) -> tuple[float, tuple[tuple[str, float], ...]]:
+    probs = logits.softmax(-1)
+    top = torch.topk(probs, min(ALTERNATIVES, probs.numel()))
+    values = torch.cat([probs[token].reshape(1), top.values]).tolist()
+    alternatives = tuple((tokenizer.token_text(int(i)), float(p)) for i, p in zip(top.indices.tolist(), values[1:], strict=True))
+    return float(values[0]), alternatives
+
+
+class _ContinuationDecoder:
+    """Decodes generated ids after an anchor (the last prompt token), so tokenizers that treat the
+    first token of a text specially (SentencePiece's leading space) still decode it in context."""
+
+    def __init__(self, tokenizer, anchor: list[int]) -> None:
+        self.tokenizer = tokenizer
+        self.anchor = anchor
+        self.anchor_text = tokenizer.decode(anchor) if anchor else ""
+
+    def decode(self, ids: list[int]) -> str:
+        if not ids:
+            return ""
+        text = self.tokenizer.decode(self.anchor + ids)
+        if self.anchor_text and text.startswith(self.anchor_text):
+            return text[len(self.anchor_text):]
+        return self.tokenizer.decode(ids)
+
+
+def _first_stop(text: str, stops: Sequence[str]) -> int | None:
+    found = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    return min(found) if found else None
+
+
+def _settled_prefix(text: str, stops: Sequence[str]) -> str:
+    """`text` minus a trailing unfinished UTF-8 character and minus any tail that could still grow
+    into a stop string."""
+    end = len(text.rstrip("\ufffd"))
+    held = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, end), 0, -1):
+            if text[end - size:end] == stop[:size]:
+                held = max(held, size)
+                break
+    return text[:end - held]
+
+
+# ---- fill-mask (BERT) ----------------------------------------------------------------------------
+
+def fill_mask(model: nn.Module, tokenizer, text: str, top_k: int = 5, *,
+              device: str | None = None) -> list[list[tuple[str, float]]]:
+    """The `top_k` most likely tokens (text, probability) for each `[MASK]` in `text`, in order."""
+    model = unwrap(model)
+    if not is_masked_lm(model):
+        raise WorkbenchError("fill-mask needs a masked language model (a BERT run); "
+                             "causal models continue text: remove [MASK] from the prompt")
+    mask_id = getattr(tokenizer, "mask_token_id", None)
+    if mask_id is None:
+        raise WorkbenchError("this tokenizer has no [MASK] token, so the model cannot fill blanks; "
+                             "train the run with a tokenizer made by LM Workbench")
+    if MASK_TEXT not in text:
+        raise InvalidSpecError(f"put {MASK_TEXT} where the model should guess a word, e.g. 'To be or {MASK_TEXT} to be'")
+    ids = mask_ids(tokenizer, text, mask_id)
+    limit = context_size(model)
+    if limit is not None and len(ids) > limit:
+        raise InvalidSpecError(f"the text is {len(ids)} tokens but the model reads at most {limit}; shorten it")
+    input_ids = torch.tensor([ids], dtype=torch.long, device=place_model(model, device))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            logits = model(input_ids=input_ids).logits[0]
+    finally:
+        model.train(was_training)
+    positions = [i for i, t in enumerate(ids) if t == mask_id]
+    probs = logits[positions].float().softmax(-1)
+    top = torch.topk(probs, min(top_k, probs.shape[-1]))
+    return [[(tokenizer.token_text(int(i)), float(p)) for i, p in zip(idx, val, strict=True)]
+            for idx, val in zip(top.indices.tolist(), top.values.tolist(), strict=True)]
+
+
+def mask_ids(tokenizer, text: str, mask_id: int) -> list[int]:
+    """Encode `text` with each `[MASK]` as the mask token, whatever the tokenizer does with the
+    literal string (the pieces between masks are encoded separately, as HF does for added tokens)."""
+    ids: list[int] = []
+    for i, piece in enumerate(text.split(MASK_TEXT)):
+        if i:
+            ids.append(mask_id)
+        if piece:
+            ids.extend(tokenizer.encode(piece))
+    return ids

@@ -1,0 +1,347 @@
+"""ModelSpec -> torch model, its loss, and its folder on disk.
+
+gpt2 trains as the lean internal GPT (`lean_gpt.py`: same weights as `GPT2LMHeadModel`, less
+overhead); llama, bert are the transformers models; lstm is a plain torch baseline. A model folder
+is `config.json` + `model.safetensors` (+ `workbench_spec.json`, our exact `ModelSpec`), and for
+the three transformer architectures it loads with transformers' `from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from transformers import (
+    AutoConfig,
+    BertConfig,
+    BertForMaskedLM,
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PretrainedConfig,
+)
+from transformers.utils import logging as hf_logging
+
+from workbench.core.errors import CorruptProjectError, InvalidSpecError, NotFoundError, WorkbenchError
+from workbench.core.lean_gpt import LeanGPT, LeanGPTConfig, from_gpt2_config, to_gpt2_config
+from workbench.core.lstm import LSTM_MODEL_TYPE, LSTMLanguageModel
+from workbench.core.specs import ModelSpec, TrainSpec, spec_from_dict, spec_to_dict
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+SPEC_FILE = "workbench_spec.json"
+_HF_CLASSES = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForMaskedLM}
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """No tqdm bars from transformers while we load/save (they would garble CLI and JSON output)."""
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def model_kind(spec) -> str:
+    """"causal" (predicts the next token), "masked" (BERT) or "lstm"."""
+    return {"gpt2": "causal", "llama": "causal", "bert": "masked", "lstm": "lstm"}[spec.arch]
+
+
+def llama_intermediate_size(n_embd: int) -> int:
+    # SwiGLU has three matrices instead of two, so 8/3*d keeps the MLP near GPT's 4*d parameters;
+    # rounded up to a multiple of 32 for matmul-friendly shapes (Llama itself rounds to 256).
+    return -(-(8 * n_embd // 3) // 32) * 32
+
+
+def unwrap(model: torch.nn.Module) -> torch.nn.Module:
+    """The plain module inside DistributedDataParallel and/or torch.compile wrappers."""
+    model = getattr(model, "module", model)
+    return getattr(model, "_orig_mod", model)
+
+
+def hf_config(spec: ModelSpec) -> PretrainedConfig:
+    """The transformers config of a gpt2 / llama / bert spec."""
+    common = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.tie_embeddings,
+                  bos_token_id=None, eos_token_id=None, pad_token_id=None, attn_implementation="sdpa")
+    if spec.arch == "gpt2":
+        return to_gpt2_config(_lean_config(spec))
+    if spec.arch == "llama":
+        return LlamaConfig(hidden_size=spec.n_embd, intermediate_size=llama_intermediate_size(spec.n_embd),
+                           num_hidden_layers=spec.n_layer, num_attention_heads=spec.n_head,
+                           num_key_value_heads=spec.n_kv_head or spec.n_head,
+                           max_position_embeddings=spec.block_size, attention_bias=spec.bias,
+                           mlp_bias=spec.bias, attention_dropout=spec.dropout,
+                           architectures=["LlamaForCausalLM"], **common)
+    if spec.arch == "bert":
+        return BertConfig(hidden_size=spec.n_embd, num_hidden_layers=spec.n_layer,
+                          num_attention_heads=spec.n_head, intermediate_size=4 * spec.n_embd,
+                          max_position_embeddings=spec.block_size, hidden_dropout_prob=spec.dropout,
+                          attention_probs_dropout_prob=spec.dropout, architectures=["BertForMaskedLM"],
+                          **common)
+    raise InvalidSpecError(f"architecture {spec.arch!r} has no transformers config")
+
+
+def spec_from_hf_config(config: PretrainedConfig, init_from: str | None = None) -> ModelSpec:
+    """Describe a transformers config as a ModelSpec (sizes only; the config stays the truth)."""
+    kind = getattr(config, "model_type", "")
+    tie = bool(getattr(config, "tie_word_embeddings", True))
+    if kind == "gpt2":
+        return ModelSpec(arch="gpt2", n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
+                         block_size=config.n_positions, dropout=float(config.resid_pdrop),
+                         vocab_size=config.vocab_size, tie_embeddings=tie, init_from=init_from)
+    if kind == "llama":
+        kv = config.num_key_value_heads
+        return ModelSpec(arch="llama", n_layer=config.num_hidden_layers, n_head=config.num_attention_heads,
+                         n_kv_head=None if kv in (None, config.num_attention_heads) else kv,
+                         n_embd=config.hidden_size, block_size=config.max_position_embeddings,
+                         dropout=float(config.attention_dropout), vocab_size=config.vocab_size,
+                         bias=bool(config.attention_bias), tie_embeddings=tie, init_from=init_from)
+    if kind == "bert":
+        return ModelSpec(arch="bert", n_layer=config.num_hidden_layers, n_head=config.num_attention_heads,
+                         n_embd=config.hidden_size, block_size=config.max_position_embeddings,
+                         dropout=float(config.hidden_dropout_prob), vocab_size=config.vocab_size,
+                         tie_embeddings=tie, init_from=init_from)
+    raise InvalidSpecError(f"model type {kind!r} is not supported: use a GPT-2, Llama or BERT model")
+
+
+def _lean_config(spec: ModelSpec) -> LeanGPTConfig:
+    return LeanGPTConfig(vocab_size=spec.vocab_size, block_size=spec.block_size, n_layer=spec.n_layer,
+                         n_head=spec.n_head, n_embd=spec.n_embd, dropout=spec.dropout,
+                         tie_embeddings=spec.tie_embeddings)
+
+
+def build_model(spec: ModelSpec) -> torch.nn.Module:
+    """A freshly initialised model (fp32, train mode). `spec.vocab_size` must be set."""
+    spec.validate()
+    if spec.vocab_size < 1:
+        raise InvalidSpecError("the model's vocabulary size is unknown: choose a tokenizer first")
+    _check_arch_options(spec)
+    if spec.arch == "gpt2":
+        return LeanGPT(_lean_config(spec))
+    if spec.arch == "lstm":
+        return LSTMLanguageModel(spec.vocab_size, spec.n_embd, spec.n_layer, spec.dropout,
+                                 spec.tie_embeddings, spec.bias)
+    return _HF_CLASSES[spec.arch](hf_config(spec))
+
+
+def _check_arch_options(spec: ModelSpec) -> None:
+    if spec.arch in ("gpt2", "bert") and not spec.bias:
+        raise InvalidSpecError(f"{spec.arch} always has bias terms (Hugging Face's model has no switch): "
+                               "keep biases on, or use --arch llama for a model without them")
+    if spec.arch != "llama" and spec.n_kv_head not in (None, spec.n_head):
+        raise InvalidSpecError("only llama has grouped-query attention (fewer key/value heads): "
+                               "remove the key/value head setting or use --arch llama")
+
+
+def logits_of(model: torch.nn.Module, input_ids: torch.Tensor) -> torch.Tensor:
+    """(B, T) ids -> (B, T, V) logits for any model this module builds or loads."""
+    if isinstance(unwrap(model), LSTMLanguageModel):
+        return model(input_ids)[0]
+    if isinstance(unwrap(model), LeanGPT):
+        return model(input_ids).logits
+    return model(input_ids=input_ids, use_cache=False).logits
+
+
+def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_token_id: int | None,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's masking: 15% of positions are predicted; of those 80% become [MASK], 10% a random token,
+    10% stay. Returns (inputs, labels) with labels -100 where nothing is predicted."""
+    if mask_token_id is None:
+        raise InvalidSpecError("a BERT model needs a [MASK] token but this tokenizer has none: "
+                               "train a new tokenizer in this app (they all reserve [MASK]) or pick one with a mask token")
+    rng_device = generator.device if generator is not None else ids.device
+    rand = torch.rand(ids.shape, generator=generator, device=rng_device).to(ids.device)
+    how = torch.rand(ids.shape, generator=generator, device=rng_device).to(ids.device)
+    random_ids = torch.randint(vocab_size, ids.shape, generator=generator, device=rng_device).to(ids.device)
+    chosen = rand < 0.15
+    if not bool(chosen.any()):  # a loss over zero tokens would be NaN: predict at least one
+        chosen.view(-1)[int(rand.argmin())] = True
+    labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+    inputs = torch.where(chosen & (how < 0.8), torch.full_like(ids, mask_token_id), ids)
+    inputs = torch.where(chosen & (how >= 0.8) & (how < 0.9), random_ids, inputs)
+    return inputs, labels
+
+
+def compute_loss(model: torch.nn.Module, spec: ModelSpec, ids: torch.Tensor, *,
+                 mask_token_id: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Mean cross-entropy of a (B, T+1) batch. Causal models and the LSTM predict ids[:, 1:] from
+    ids[:, :-1]; BERT sees ids[:, :-1] with 15% of it masked and predicts the masked tokens."""
+    inputs, targets = ids[:, :-1], ids[:, 1:]
+    if model_kind(spec) == "masked":
+        inputs, targets = mask_tokens(inputs, spec.vocab_size, mask_token_id, generator)
+    elif isinstance(unwrap(model), LeanGPT):
+        return model(inputs, targets=targets).loss  # loss fused in the model: no logits copy
+    logits = logits_of(model, inputs)
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+
+
+def make_optimizer(model: torch.nn.Module, train: TrainSpec) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not biases, norms); the fused kernel where torch has
+    one for the device (measured on CPU: about 7% more tokens/s than the default implementation)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": train.weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    kwargs = dict(lr=train.lr, betas=(train.beta1, train.beta2))
+    try:
+        return torch.optim.AdamW(groups, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device / dtype
+        return torch.optim.AdamW(groups, foreach=True, **kwargs)
+
+
+def validate_against(spec: ModelSpec, *, vocab_size: int, pretrained_positions: int | None = None) -> None:
+    """Cross checks between a model spec, its tokenizer and (when fine-tuning) the pretrained model."""
+    spec.validate()
+    _check_arch_options(spec)
+    if vocab_size < 1:
+        raise InvalidSpecError("the tokenizer has an empty vocabulary: train or choose another tokenizer")
+    if spec.init_from and spec.vocab_size and vocab_size > spec.vocab_size:
+        raise InvalidSpecError(
+            f"the tokenizer has {vocab_size} tokens but the pretrained model {spec.init_from!r} only has "
+            f"{spec.vocab_size} embeddings: use the model's own tokenizer "
+            f"(workbench tokenizer --kind pretrained --source {spec.init_from})")
+    if not spec.init_from and spec.vocab_size and spec.vocab_size != vocab_size:
+        raise InvalidSpecError(f"the model was made for {spec.vocab_size} tokens but the tokenizer has "
+                               f"{vocab_size}: use the tokenizer the model was trained with")
+    if pretrained_positions is not None and spec.arch != "lstm" and spec.block_size > pretrained_positions:
+        raise InvalidSpecError(
+            f"--block-size {spec.block_size} is longer than the {pretrained_positions} positions the "
+            f"pretrained model knows: use --block-size {pretrained_positions} or less")
+
+
+# ----------------------------------------------------------------------------- folders on disk
+
+def save_model_dir(model: torch.nn.Module, spec: ModelSpec, out_dir: Path) -> None:
+    """Write `config.json`, `model.safetensors` and `workbench_spec.json` into out_dir."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = unwrap(model)
+    if isinstance(model, LSTMLanguageModel):
+        config = {"model_type": LSTM_MODEL_TYPE, "architectures": ["LSTMLanguageModel"],
+                  "vocab_size": model.vocab_size, "n_embd": model.n_embd, "n_layer": model.n_layer,
+                  "workbench_spec": spec_to_dict(spec)}
+        (out_dir / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
+        _save_weights(model, out_dir, drop="head.weight" if model.head.weight is model.embedding.weight else None)
+    elif isinstance(model, LeanGPT):
+        to_gpt2_config(model.config).save_pretrained(out_dir)
+        # GPT-2's own layout: the tied lm_head is not stored (transformers re-ties it on load)
+        _save_weights(model, out_dir, drop="lm_head.weight" if model.config.tie_embeddings else None)
+    else:
+        with _quiet_transformers():
+            model.save_pretrained(out_dir)
+    (out_dir / SPEC_FILE).write_text(json.dumps(spec_to_dict(spec), indent=2), encoding="utf-8")
+
+
+def _save_weights(model: torch.nn.Module, out_dir: Path, drop: str | None) -> None:
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items() if k != drop}
+    save_file(state, str(out_dir / WEIGHTS_FILE), metadata={"format": "pt"})
+
+
+def _read_spec(model_dir: Path, raw: dict) -> ModelSpec:
+    if (model_dir / SPEC_FILE).is_file():
+        return spec_from_dict(ModelSpec, json.loads((model_dir / SPEC_FILE).read_text(encoding="utf-8")))
+    if "workbench_spec" in raw:
+        return spec_from_dict(ModelSpec, raw["workbench_spec"])
+    return spec_from_hf_config(AutoConfig.from_pretrained(model_dir, local_files_only=True))
+
+
+@_quiet_transformers()
+def load_model_dir(model_dir: Path, *, for_training: bool,
+                   device: str | torch.device = "cpu") -> tuple[torch.nn.Module, ModelSpec]:
+    """Load a folder written by `save_model_dir` (or any GPT-2 / Llama / BERT HF folder).
+
+    for_training=True: the training module (lean GPT for gpt2), in train mode.
+    for_training=False: the inference model (transformers' model with KV cache, or the LSTM), eval mode."""
+    model_dir = Path(model_dir)
+    config_path = model_dir / CONFIG_FILE
+    if not config_path.is_file():
+        raise NotFoundError(f"{model_dir} holds no saved model (no config.json): pick another checkpoint or run")
+    try:
+        raw = json.loads(config_path.read_text(encoding="utf-8"))
+        spec = _read_spec(model_dir, raw)
+        if raw.get("model_type") == LSTM_MODEL_TYPE:
+            model = build_model(spec)
+            _load_weights(model, model_dir, tied={"head.weight"} if spec.tie_embeddings else set())
+        elif spec.arch == "gpt2" and for_training:
+            model = _lean_from_dir(model_dir)
+        else:
+            model = _HF_CLASSES[spec.arch].from_pretrained(
+                model_dir, local_files_only=True, dtype=torch.float32, attn_implementation="sdpa")
+    except WorkbenchError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+        raise CorruptProjectError(f"could not read the model in {model_dir}: {exc}. The folder may be "
+                                  "damaged or incomplete: pick another checkpoint") from exc
+    model.to(device)
+    model.train(for_training)
+    return model, spec
+
+
+def _load_weights(model: torch.nn.Module, model_dir: Path, tied: set[str]) -> None:
+    missing, unexpected = model.load_state_dict(load_file(str(model_dir / WEIGHTS_FILE)), strict=False)
+    if set(missing) - tied or unexpected:
+        raise KeyError(f"weights do not match the model: missing {sorted(set(missing) - tied)}, "
+                       f"unexpected {sorted(unexpected)}")
+
+
+def _lean_from_dir(model_dir: Path) -> torch.nn.Module:
+    config = GPT2Config.from_pretrained(model_dir, local_files_only=True)
+    lean_cfg = from_gpt2_config(config)
+    if lean_cfg is None:  # a GPT-2 variant the lean model does not implement: train the HF model
+        return GPT2LMHeadModel.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32,
+                                               attn_implementation="sdpa")
+    model = LeanGPT(lean_cfg)
+    model.load_hf_state_dict(load_file(str(model_dir / WEIGHTS_FILE)))
+    return model
+
+
+def load_pretrained(source: str) -> tuple[torch.nn.Module, ModelSpec]:
+    """A pretrained GPT-2 / Llama / BERT from a local folder or a hub id, ready to fine-tune
+    (GPT-2 becomes the lean GPT). Never runs code from the model's repository."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if not (path / CONFIG_FILE).is_file():
+            raise NotFoundError(f"{path} has no config.json: point to a Hugging Face model folder "
+                                "(config.json + model.safetensors)")
+        return _load_pretrained(str(path), source, local_only=True)
+    looks_like_path = (source.startswith((".", "~", "/", "\\")) or "\\" in source
+                       or source.count("/") > 1 or source[1:2] == ":")
+    if looks_like_path:  # hub ids are "name" or "owner/name"
+        raise NotFoundError(f"folder {source!r} does not exist: check the path")
+    try:  # the local cache first: fast, and the only option offline
+        return _load_pretrained(source, source, local_only=True)
+    except WorkbenchError:
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+            raise
+    return _load_pretrained(source, source, local_only=False)
+
+
+@_quiet_transformers()
+def _load_pretrained(where: str, source: str, local_only: bool) -> tuple[torch.nn.Module, ModelSpec]:
+    try:
+        config = AutoConfig.from_pretrained(where, local_files_only=local_only, trust_remote_code=False)
+        spec = spec_from_hf_config(config, init_from=source)
+        hf = _HF_CLASSES[spec.arch].from_pretrained(
+            where, config=config, local_files_only=local_only, trust_remote_code=False,
+            dtype=torch.float32, attn_implementation="sdpa")
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors...
+        raise WorkbenchError(f"could not load {source!r}{' offline' if local_only else ''}: download it "
+                             f"first or point to a local folder ({type(exc).__name__}: {exc})") from exc
+    model: torch.nn.Module = hf
+    lean_cfg = from_gpt2_config(config) if spec.arch == "gpt2" else None
+    if lean_cfg is not None:
+        model = LeanGPT(lean_cfg)
+        model.load_hf_state_dict(hf.state_dict())
+    model.train()
+    return model, spec

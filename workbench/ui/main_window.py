@@ -1,0 +1,307 @@
+"""The main window: five dockable panels, menus, toolbar, status bar; opens and closes projects.
+
+It is the only place that wires panels to each other and to jobs (the job half lives in
+`job_controller.py`). Panels never import each other nor the engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.store import PROJECT_SUFFIX, ProjectStore
+from workbench.engine.runner import JobRunner
+from workbench.ui import about, errors, settings, theme
+from workbench.ui.actions import build_actions
+from workbench.ui.icons import app_icon
+from workbench.ui.job_controller import JobController, Panels
+from workbench.ui.panels.attention_panel import AttentionPanel
+from workbench.ui.panels.dataset_panel import DatasetPanel
+from workbench.ui.panels.model_panel import ModelPanel
+from workbench.ui.panels.playground_panel import PlaygroundPanel
+from workbench.ui.panels.training_panel import TrainingPanel
+from workbench.ui.status_bar import WorkbenchStatusBar
+
+STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
+DOCK_AREA = Qt.DockWidgetArea
+
+
+class MainWindow(QMainWindow):
+    firstPainted = Signal()
+
+    def __init__(self, runner: JobRunner | None = None, *, warm_up: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.runner = runner or JobRunner(self)
+        self.store: ProjectStore | None = None
+        self._painted = False
+        self._warm_up = warm_up
+        self.panels = Panels(DatasetPanel(), ModelPanel(), TrainingPanel(), AttentionPanel(), PlaygroundPanel())
+        self.docks = self._build_docks()
+        self.status = WorkbenchStatusBar(self)
+        self.setStatusBar(self.status)
+        self.jobs = JobController(self, self.runner, self.panels, self.status)
+        self.actions = build_actions(self, list(self.docks.values()))
+        self._connect_actions()
+        self.jobs.enginesChanged.connect(self._engines_changed)
+        self._engines_changed(self.jobs.engines)
+        self.panels.dataset.importRequested.connect(self.import_text)
+        self._default_state = self.saveState(STATE_VERSION)
+        self._restore_window_state()
+        self._rebuild_recent_menu()
+        self._set_project(None)
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    # ---- construction --------------------------------------------------------------------------
+
+    def _build_docks(self) -> dict[str, QDockWidget]:
+        self.setDockNestingEnabled(True)
+        p = self.panels
+        specs = (("dataset", "Data", p.dataset, DOCK_AREA.LeftDockWidgetArea),
+                 ("model", "Model", p.model, DOCK_AREA.LeftDockWidgetArea),
+                 ("training", "Training", p.training, DOCK_AREA.RightDockWidgetArea),
+                 ("playground", "Playground", p.playground, DOCK_AREA.RightDockWidgetArea),
+                 ("attention", "Attention", p.attention, DOCK_AREA.RightDockWidgetArea))
+        docks: dict[str, QDockWidget] = {}
+        for key, title, panel, area in specs:
+            dock = QDockWidget(title, self)
+            dock.setObjectName(f"{key}Dock")
+            dock.setWidget(panel)
+            self.addDockWidget(area, dock)
+            docks[key] = dock
+        self.splitDockWidget(docks["dataset"], docks["model"], Qt.Orientation.Vertical)
+        self.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(docks["playground"], docks["attention"])
+        docks["playground"].raise_()
+        self.resize(1360, 860)
+        self.resizeDocks([docks["dataset"], docks["training"]], [470, 890], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["dataset"], docks["model"]], [330, 470], Qt.Orientation.Vertical)
+        self.resizeDocks([docks["training"], docks["playground"]], [480, 320], Qt.Orientation.Vertical)
+        return docks
+
+    def _connect_actions(self) -> None:
+        a = self.actions
+        a.new_project.triggered.connect(self.new_project)
+        a.open_project.triggered.connect(self.open_project_dialog)
+        a.close_project.triggered.connect(self.close_project)
+        a.export_run.triggered.connect(self.export_run)
+        a.quit.triggered.connect(self.close)
+        a.start_training.triggered.connect(self._start_training_action)
+        a.stop_training.triggered.connect(self.jobs.stop_training)
+        a.generate.triggered.connect(self._generate_action)
+        a.stop_generation.triggered.connect(self.jobs.stop_generation)
+        a.reset_layout.triggered.connect(self.reset_layout)
+        a.about.triggered.connect(self._show_about)
+        a.recent_menu.triggered.connect(self._open_recent)
+
+    # ---- projects ------------------------------------------------------------------------------
+
+    @Slot()
+    def new_project(self) -> bool:
+        path, _filter = QFileDialog.getSaveFileName(self, "New Project", str(Path.home() / f"project{PROJECT_SUFFIX}"),
+                                                    f"LM Workbench projects (*{PROJECT_SUFFIX})")
+        if not path:
+            return False
+        folder = Path(path)
+        if folder.suffix != PROJECT_SUFFIX:
+            folder = folder.with_name(folder.name + PROJECT_SUFFIX)
+        try:
+            ProjectStore.create(folder).close()
+        except WorkbenchError as exc:
+            errors.show_error(self, str(exc))
+            return False
+        return self.open_project(folder)
+
+    @Slot()
+    def open_project_dialog(self) -> bool:
+        path = QFileDialog.getExistingDirectory(self, "Open Project", str(Path.home()))
+        return self.open_project(path) if path else False
+
+    def open_project(self, path: str | Path) -> bool:
+        """Open the project folder at `path` (closing the current one); False with a dialog if it fails."""
+        if not self._stop_jobs_if_confirmed("Open another project"):
+            return False
+        try:
+            store = ProjectStore.open(path)
+        except WorkbenchError as exc:
+            if not Path(path).exists():
+                settings.remove_recent_project(path)
+                self._rebuild_recent_menu()
+            errors.show_error(self, str(exc))
+            return False
+        self._set_project(store)
+        settings.add_recent_project(store.root)
+        self._rebuild_recent_menu()
+        return True
+
+    @Slot()
+    def close_project(self) -> bool:
+        if not self._stop_jobs_if_confirmed("Close the project"):
+            return False
+        self._set_project(None)
+        return True
+
+    def _set_project(self, store: ProjectStore | None) -> None:
+        if self.store is not None and self.store is not store:
+            self.store.close()
+        self.store = store
+        for panel in self.panels.all():
+            panel.set_project(store)
+        name = store.root.name if store else None
+        self.status.set_project(name)
+        self.setWindowTitle(f"{name} — {settings.APP_NAME}" if name else settings.APP_NAME)
+        self.actions.close_project.setEnabled(store is not None)
+
+    @Slot(QAction)
+    def _open_recent(self, action: QAction) -> None:
+        path = action.data()
+        if path == "clear":
+            settings.app_settings().remove(settings.RECENT_KEY)
+            self._rebuild_recent_menu()
+        elif path:
+            self.open_project(path)
+
+    def _rebuild_recent_menu(self) -> None:
+        menu = self.actions.recent_menu
+        menu.clear()
+        recent = settings.recent_projects()
+        for path in recent:
+            action = menu.addAction(path)
+            action.setData(path)
+        if recent:
+            menu.addSeparator()
+            menu.addAction("Clear Recent Projects").setData("clear")
+        menu.setEnabled(bool(recent))
+
+    @Slot()
+    def import_text(self) -> bool:
+        """Ask for text files and import them as one dataset named after the first file."""
+        if self.store is None:
+            return False
+        paths, _filter = QFileDialog.getOpenFileNames(
+            self, "Import Text", str(Path.home()),
+            "Text and data files (*.txt *.md *.jsonl *.csv *.parquet);;All files (*)")
+        if not paths:
+            return False
+        name = _free_name(Path(paths[0]).stem or "dataset", {d["name"] for d in self.store.list_datasets()})
+        return self.jobs.import_files(paths, name) is not None
+
+    @Slot()
+    def export_run(self) -> bool:
+        """Export the run selected in the Training panel into a new folder beside the chosen one."""
+        run_id = self.panels.training.selected_run()
+        if self.store is None or run_id is None:
+            errors.show_error(self, "Select a run in the Training panel first, then export it.")
+            return False
+        run = self.store.get_run(run_id)
+        parent = QFileDialog.getExistingDirectory(self, f"Export {run['name']} into folder", str(Path.home()))
+        if not parent:
+            return False
+        existing = {p.name for p in Path(parent).iterdir()} if Path(parent).is_dir() else set()
+        out = Path(parent) / _free_name(f"{run['name']}-hf", existing)
+        return self.jobs.export_run(run["name"], out) is not None
+
+    @Slot(object)
+    def _engines_changed(self, reasons: dict) -> None:
+        reason = reasons.get("export", "")
+        self.actions.export_run.setEnabled(not reason)
+        tip = reason or "Export the run selected in the Training panel as a Hugging Face folder"
+        self.actions.export_run.setStatusTip(tip)
+        self.actions.export_run.setToolTip(tip)
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    @Slot()
+    def _start_training_action(self) -> None:
+        if not self.panels.model.request_training():
+            self.status.showMessage(f"Cannot start training: {self.panels.model.start_button.toolTip()}", 8000)
+
+    @Slot()
+    def _generate_action(self) -> None:
+        if not self.panels.playground.request_generation():
+            self.status.showMessage(f"Cannot generate: {self.panels.playground.generate_button.toolTip()}", 8000)
+
+    @Slot()
+    def _show_about(self) -> None:
+        about.show_about(self, self.jobs.device)
+
+    @Slot()
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+
+    @Slot()
+    def _on_color_scheme_changed(self) -> None:
+        theme.apply_color_scheme(QGuiApplication.instance())
+
+    # ---- start-up and shutdown -----------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self._after_first_paint)
+        return handled
+
+    @Slot()
+    def _after_first_paint(self) -> None:
+        self.firstPainted.emit()
+        if self._warm_up:
+            self.jobs.start_warm_up()
+
+    def _stop_jobs_if_confirmed(self, what: str) -> bool:
+        """Stop running jobs (training, generation) after asking; False when the user says no."""
+        if not (self.runner.is_busy("train") or self.runner.is_busy("interactive")):
+            return True
+        training = self.runner.is_busy("train")
+        text = (f"{what}? Training is still running: it will stop and keep a checkpoint at the current step, "
+                "so it can be resumed." if training else f"{what}? The running job will be stopped.")
+        answer = QMessageBox.question(self, settings.APP_NAME, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.status.showMessage("Stopping…")
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.runner.stop_all(wait=True, lanes=("train", "interactive"))
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        return True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._stop_jobs_if_confirmed("Quit"):
+            event.ignore()
+            return
+        if self.runner.is_busy():
+            self.hide()  # the warm-up import cannot be interrupted: finish it out of sight
+        self.runner.stop_all(wait=True)
+        self._save_window_state()
+        self._set_project(None)
+        event.accept()
+
+    def _save_window_state(self) -> None:
+        store = settings.app_settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState(STATE_VERSION))
+
+    def _restore_window_state(self) -> None:
+        store = settings.app_settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, STATE_VERSION)
+
+
+def _free_name(stem: str, taken: set[str]) -> str:
+    name, n = stem, 2
+    while name in taken:
+        name, n = f"{stem}-{n}", n + 1
+    return name

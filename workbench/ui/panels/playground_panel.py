@@ -1,0 +1,186 @@
+"""The generation playground: pick a run, type a prompt, watch the continuation arrive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workbench.core.errors import InvalidSpecError
+from workbench.core.events import TokenGenerated
+from workbench.core.specs import SampleSpec
+from workbench.core.store import ProjectStore
+from workbench.ui.widgets.forms import plain_label, set_available
+
+CHECKPOINTS = (("latest", "Latest"), ("best", "Best validation loss"))
+NOT_GENERATING = "Nothing is being generated."
+
+
+class PlaygroundPanel(QWidget):
+    """objectName `playgroundPanel`. `generateRequested(run, checkpoint, prompt, SampleSpec)`."""
+
+    generateRequested = Signal(str, str, str, object)
+    stopRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("playgroundPanel")
+        self._store: ProjectStore | None = None
+        self._engine_missing = "Looking for the generation engine…"
+        self._generating = False
+        self._sample = -1
+
+        self.run = QComboBox()
+        self.run.setObjectName("playgroundRunCombo")
+        self.checkpoint = QComboBox()
+        self.checkpoint.setObjectName("playgroundCheckpointCombo")
+        for key, label in CHECKPOINTS:
+            self.checkpoint.addItem(label, key)
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setObjectName("promptEdit")
+        self.prompt_edit.setPlaceholderText("Type the start of a text; the model continues it (Ctrl+Enter)")
+        self.prompt_edit.setMaximumHeight(90)
+        defaults = SampleSpec()
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 100_000)
+        self.max_tokens.setValue(defaults.max_new_tokens)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 5.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.8)
+        self.temperature.setToolTip("0 always picks the most likely token; higher is more adventurous")
+        self.top_k = QSpinBox()
+        self.top_k.setRange(0, 100_000)
+        self.top_k.setSpecialValueText("off")
+        self.top_p = QDoubleSpinBox()
+        self.top_p.setRange(0.01, 1.0)
+        self.top_p.setSingleStep(0.05)
+        self.top_p.setValue(defaults.top_p)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.clicked.connect(self.request_generation)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopGenerationButton")
+        self.stop_button.clicked.connect(self.stopRequested)
+        self.output = QPlainTextEdit()
+        self.output.setObjectName("generationOutput")
+        self.output.setReadOnly(True)
+        self.output.setPlaceholderText("The generated text appears here.")
+        self.problem = plain_label("")
+        self.problem.setObjectName("playgroundProblem")
+
+        source = QFormLayout()
+        source.addRow("Run", self.run)
+        source.addRow("Checkpoint", self.checkpoint)
+        knobs = QHBoxLayout()
+        for label, box in (("Tokens", self.max_tokens), ("Temperature", self.temperature),
+                           ("Top-k", self.top_k), ("Top-p", self.top_p)):
+            knobs.addWidget(plain_label(label, wrap=False))
+            knobs.addWidget(box)
+        knobs.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.problem, 1)
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(source)
+        layout.addWidget(self.prompt_edit)
+        layout.addLayout(knobs)
+        layout.addLayout(buttons)
+        layout.addWidget(self.output, 1)
+        self._update_buttons()
+
+    # ---- inputs from MainWindow ----------------------------------------------------------------
+
+    def set_project(self, store: ProjectStore | None) -> None:
+        self._store = store
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.run.currentData()
+        runs = [r for r in (self._store.list_runs() if self._store else []) if r["step"]]
+        self.run.clear()
+        for r in runs:
+            self.run.addItem(f"{r['name']} ({r['arch']}, step {r['step']})", r["name"])
+        index = self.run.findData(current)
+        self.run.setCurrentIndex(index if index >= 0 else self.run.count() - 1)
+        self._update_buttons()
+
+    def set_generation_available(self, available: bool, reason: str = "") -> None:
+        self._engine_missing = "" if available else reason
+        self._update_buttons()
+
+    def set_generating(self, generating: bool) -> None:
+        self._generating = generating
+        self._update_buttons()
+
+    # ---- output --------------------------------------------------------------------------------
+
+    def begin_output(self) -> None:
+        self.output.clear()
+        self._sample = -1
+
+    def add_events(self, events: Iterable[Any]) -> None:
+        pieces = []
+        for event in events:
+            if not isinstance(event, TokenGenerated):
+                continue
+            if event.sample != self._sample:
+                self._sample = event.sample
+                if event.sample > 0:
+                    pieces.append(f"\n\n--- sample {event.sample + 1} ---\n")
+            pieces.append(event.text)
+        if pieces:
+            self.append_text("".join(pieces))
+
+    def append_text(self, text: str) -> None:
+        cursor = self.output.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)  # plain text: model output is never interpreted as markup
+        self.output.setTextCursor(cursor)
+        self.output.ensureCursorVisible()
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def sample_spec(self) -> SampleSpec:
+        return SampleSpec(max_new_tokens=self.max_tokens.value(), temperature=round(self.temperature.value(), 3),
+                          top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3))
+
+    def request_generation(self) -> bool:
+        if not self.generate_button.isEnabled():
+            return False
+        spec = self.sample_spec()
+        try:
+            spec.validate()
+        except InvalidSpecError as exc:
+            self.problem.setText(str(exc))
+            return False
+        self.problem.setText("")
+        self.generateRequested.emit(self.run.currentData(), self.checkpoint.currentData(),
+                                    self.prompt_edit.toPlainText(), spec)
+        return True
+
+    def _update_buttons(self) -> None:
+        if self._engine_missing:
+            reason = self._engine_missing
+        elif self._store is None:
+            reason = "Open or create a project first."
+        elif not self.run.count():
+            reason = "Train a run first: generation needs a trained model."
+        else:
+            reason = ""
+        set_available(self.generate_button, not reason, reason, "Continue the prompt with the chosen run (Ctrl+Enter)")
+        set_available(self.stop_button, self._generating, NOT_GENERATING, "Stop generating")

@@ -1,0 +1,71 @@
+"""Where the GUI keeps its settings, logs and data, and the list of recent projects.
+
+`WORKBENCH_HOME`, when set, holds everything in one folder (`settings.ini`, `logs/`, `data/`):
+tests and portable installs use it. Otherwise the platform's own places are used: QSettings'
+native store and platformdirs' user log and data folders for "lm-workbench".
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+APP_NAME = "LM Workbench"
+ORG_NAME = "lm-workbench"
+MAX_RECENT = 8
+RECENT_KEY = "projects/recent"
+
+
+def workbench_home() -> Path | None:
+    home = os.environ.get("WORKBENCH_HOME", "").strip()
+    return Path(home).expanduser() if home else None
+
+
+def log_dir() -> Path:
+    home = workbench_home()
+    if home is not None:
+        return home / "logs"
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(ORG_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    home = workbench_home()
+    if home is not None:
+        return home / "data"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(ORG_NAME, appauthor=False))
+
+
+def app_settings() -> QSettings:
+    """The GUI's settings (window layout, recent projects, preferences)."""
+    home = workbench_home()
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+        return QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
+    return QSettings(ORG_NAME, APP_NAME)
+
+
+def recent_projects() -> list[str]:
+    value = app_settings().value(RECENT_KEY, [])
+    if isinstance(value, str):  # INI files give back a one-item list as a plain string
+        value = [value]
+    return [str(p) for p in value or [] if p]
+
+
+def add_recent_project(path: str | Path) -> list[str]:
+    entry = str(Path(path).resolve())
+    recent = [entry, *(p for p in recent_projects() if p != entry)][:MAX_RECENT]
+    app_settings().setValue(RECENT_KEY, recent)
+    return recent
+
+
+def remove_recent_project(path: str | Path) -> list[str]:
+    entry = str(Path(path).resolve())
+    recent = [p for p in recent_projects() if p != entry]
+    app_settings().setValue(RECENT_KEY, recent)
+    return recent

@@ -1,0 +1,87 @@
+"""The status bar: the project, what is loading, the running job's progress with an ETA, the device."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+from workbench.ui.widgets.forms import plain_label
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return ""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s left"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s left"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min left"
+
+
+class WorkbenchStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.project_label = self._label("projectStatus", "No project")
+        self.loading_label = self._label("loadingStatus", "")
+        self.job_label = self._label("jobStatus", "")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("jobProgress")
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(True)
+        self.device_label = self._label("deviceStatus", "Device: not checked yet")
+        self.addWidget(self.project_label)
+        self.addWidget(self.loading_label)
+        self.addPermanentWidget(self.job_label)
+        self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.device_label)
+        self._title, self._total = "", None
+        self._started, self._start_step = 0.0, 0
+        self.clear_progress()
+
+    def _label(self, name: str, text: str) -> QLabel:
+        label = plain_label(text, wrap=False)
+        label.setObjectName(name)
+        return label
+
+    def set_project(self, name: str | None) -> None:
+        self.project_label.setText(f"Project: {name}" if name else "No project")
+
+    def set_loading(self, text: str) -> None:
+        self.loading_label.setText(text)
+        self.loading_label.setVisible(bool(text))
+
+    def set_device(self, device: str) -> None:
+        self.device_label.setText(f"Device: {device}")
+
+    def begin_progress(self, title: str, total: int | None) -> None:
+        self._title, self._total = title, total
+        self._started, self._start_step = time.monotonic(), 0
+        self.job_label.setText(title)
+        self.job_label.setVisible(True)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, total or 0)  # 0..0 is Qt's busy indicator
+        self.progress.setValue(0)
+
+    def update_progress(self, step: int) -> None:
+        """`step` of the total; the ETA assumes the pace so far (since the first report) holds."""
+        if not self._total:
+            return
+        if not self._start_step:
+            self._start_step, self._started = max(step, 1), time.monotonic()
+        self.progress.setValue(min(step, self._total))
+        done = step - self._start_step
+        spent = time.monotonic() - self._started
+        eta = (self._total - step) * spent / done if done > 0 else None
+        self.progress.setFormat(f"{step}/{self._total}")
+        self.job_label.setText(f"{self._title}  {format_eta(eta)}".rstrip())
+
+    def clear_progress(self) -> None:
+        self._title, self._total = "", None
+        self.job_label.setText("")
+        self.job_label.setVisible(False)
+        self.progress.setVisible(False)

@@ -1,0 +1,50 @@
+"""Warm-up after the window is painted: import PyTorch and transformers on a background job.
+
+Yields a `Notice` before each slow import (the status bar shows it), then returns what the window
+wants to know once torch is loaded: the compute device, and which engines are usable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from workbench.core.events import Notice
+from workbench.ui.backends import ENGINES
+
+HEAVY_MODULES = (("torch", "PyTorch"), ("transformers", "transformers"))
+
+
+def warm_up(modules: tuple[tuple[str, str], ...] = HEAVY_MODULES, check_engines: bool = True) -> Iterator[Notice]:
+    """Returns {"device": str, "engines": {key: reason or ""}}.
+
+    It does not touch torch's thread count: the training engine sets it once, before its first
+    torch work, leaving a core for the GUI (DESIGN.md section 3)."""
+    for module, label in modules:
+        if module not in sys.modules:
+            yield Notice(f"Loading {label}…", level="info")
+            importlib.import_module(module)
+    engines: dict[str, str] = {}
+    if check_engines:
+        for engine in ENGINES:
+            yield Notice(f"Loading {engine.key}…", level="info")
+            engines[engine.key] = engine.status(deep=True)
+    return {"device": describe_device(), "engines": engines}
+
+
+def describe_device() -> str:
+    """The compute device training would use by default, in words (without importing torch)."""
+    torch: Any = sys.modules.get("torch")
+    if torch is None:
+        return "CPU (PyTorch not loaded yet)"
+    try:
+        if torch.cuda.is_available():
+            return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "Apple GPU (MPS)"
+    except Exception:  # a broken driver must not stop the window; CPU still works
+        pass
+    return "CPU"

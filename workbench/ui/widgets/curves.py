@@ -1,0 +1,112 @@
+"""Loss curves: train loss and validation loss against the step, cheap to stream into.
+
+pyqtgraph with clip-to-view and automatic (peak) downsampling keeps a million points at a few ms
+per frame. Points are kept in numpy arrays that grow by doubling, so appending a batch of events
+(10 times a second) copies nothing but the new values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QWidget
+
+from workbench.ui.theme import is_dark, plot_colors, series_colors
+
+SERIES = {"loss": "train loss", "val_loss": "validation loss"}
+
+
+class _Series:
+    def __init__(self, curve: pg.PlotDataItem) -> None:
+        self.curve = curve
+        self.x = np.empty(1024, dtype=np.float64)
+        self.y = np.empty(1024, dtype=np.float64)
+        self.n = 0
+
+    def set(self, x: Iterable[float], y: Iterable[float]) -> None:
+        self.n = 0
+        self.extend(x, y)
+
+    def extend(self, x: Iterable[float], y: Iterable[float]) -> None:
+        xs = np.asarray(list(x) if not isinstance(x, np.ndarray) else x, dtype=np.float64)
+        ys = np.asarray(list(y) if not isinstance(y, np.ndarray) else y, dtype=np.float64)
+        need = self.n + len(xs)
+        if need > len(self.x):
+            size = max(need, 2 * len(self.x))
+            self.x = np.resize(self.x, size)
+            self.y = np.resize(self.y, size)
+        self.x[self.n:need] = xs
+        self.y[self.n:need] = ys
+        self.n = need
+        self.curve.setData(self.x[:self.n], self.y[:self.n])
+
+
+class LossPlot(pg.PlotWidget):
+    """objectName `lossPlot`. Series "loss" (a line) and "val_loss" (a line with dots)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self._ready = False  # the base constructor already sends palette changes
+        super().__init__(parent)
+        self.setObjectName("lossPlot")
+        self.setMinimumHeight(160)
+        item = self.getPlotItem()
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("bottom", "step")
+        item.setLabel("left", "loss")
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        item.setMenuEnabled(False)
+        self._legend = item.addLegend(offset=(-10, 10))
+        self._series: dict[str, _Series] = {}
+        for name, label in SERIES.items():
+            curve = item.plot([], [], name=label)
+            self._series[name] = _Series(curve)
+        self._ready = True
+        self._restyle()
+
+    def set_series(self, name: str, steps: Iterable[float], values: Iterable[float]) -> None:
+        self._series[name].set(steps, values)
+
+    def append(self, name: str, steps: Iterable[float], values: Iterable[float]) -> None:
+        self._series[name].extend(steps, values)
+
+    def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        s = self._series[name]
+        return s.x[:s.n].copy(), s.y[:s.n].copy()
+
+    def clear_data(self) -> None:
+        for s in self._series.values():
+            s.set([], [])
+        self.getPlotItem().enableAutoRange()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._ready:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        background, foreground = plot_colors(self.palette())
+        colors = series_colors(is_dark(self.palette()))
+        self.setBackground(background)
+        item = self.getPlotItem()
+        for axis in ("left", "bottom"):
+            ax = item.getAxis(axis)
+            ax.setPen(foreground)
+            ax.setTextPen(foreground)
+        self._series["loss"].curve.setPen(pg.mkPen(colors["loss"], width=1.5))
+        val = self._series["val_loss"].curve
+        val.setPen(pg.mkPen(colors["val_loss"], width=2))
+        val.setSymbol("o")
+        val.setSymbolSize(6)
+        val.setSymbolBrush(pg.mkBrush(colors["val_loss"]))
+        val.setSymbolPen(pg.mkPen(colors["val_loss"]))
+        self._legend.setLabelTextColor(foreground)
+        self._legend.setBrush(pg.mkBrush(background))
+        self._legend.setPen(pg.mkPen(foreground, width=0.5))
+        for _sample, label in self._legend.items:
+            label.setText(label.text, color=foreground)

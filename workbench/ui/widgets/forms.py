@@ -1,0 +1,49 @@
+"""Small helpers shared by the panels: section titles, plain-text labels, availability of buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractButton, QFormLayout, QLabel, QWidget
+
+
+def plain_label(text: str = "", parent: QWidget | None = None, *, wrap: bool = True) -> QLabel:
+    """A label that never interprets its text as HTML (it may show user-provided names)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    label.setText(text)
+    return label
+
+
+def section_title(text: str, parent: QWidget | None = None) -> QLabel:
+    label = plain_label(text, parent, wrap=False)
+    font = QFont(label.font())
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def align_form_labels(*forms: QFormLayout) -> None:
+    """Give the label column of several forms one width, so their fields line up."""
+    labels = [form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget() for form in forms for row in range(form.rowCount())
+              if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
+
+
+def set_available(button: QAbstractButton, available: bool, reason: str, tooltip: str = "") -> None:
+    """Enable `button`, or disable it with a tooltip that says why (never a silent grey button)."""
+    button.setEnabled(available)
+    button.setToolTip(tooltip if available else reason)
+
+
+def human_count(n: int | float | None, unit: str = "") -> str:
+    if n is None:
+        return "-"
+    n = float(n)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= limit:
+            return f"{n / limit:.1f} {suffix}{unit}".rstrip()
+    return f"{n:.0f} {unit}".rstrip()

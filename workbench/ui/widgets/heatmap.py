@@ -1,0 +1,116 @@
+"""An attention heatmap: a [queries x keys] matrix as an image, token labels on both axes.
+
+Row i is what token i attends to (queries down the left, keys along the bottom); the value under
+the mouse is read out below the image. The colour scale is fixed to [0, 1] (attention weights) so
+maps of different layers and heads compare at a glance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtWidgets import QWidget
+
+from workbench.ui.theme import plot_colors
+
+MAX_TICKS = 40
+
+
+def _ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
+    stride = max(1, int(np.ceil(len(labels) / MAX_TICKS)))
+    return [(i + 0.5, label) for i, label in enumerate(labels) if i % stride == 0]
+
+
+class AttentionHeatmap(pg.GraphicsLayoutWidget):
+    """objectName `attentionHeatmap`."""
+
+    def __init__(self, parent: QWidget | None = None, empty_text: str = "") -> None:
+        self._ready = False  # the base constructor already sends palette changes
+        super().__init__(parent)
+        self.setObjectName("attentionHeatmap")
+        self.setMinimumSize(220, 200)
+        self.empty_text = empty_text
+        self.plot = self.addPlot(row=0, col=0)
+        self.plot.invertY(True)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setLabel("left", "query token")
+        self.plot.setLabel("bottom", "key token")
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
+                                        interactive=False, width=12)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.readout = pg.LabelItem(justify="left")
+        self.addItem(self.readout, row=1, col=0)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._rows: list[str] = []
+        self._cols: list[str] = []
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._ready = True
+        self._restyle()
+        self.clear_matrix()
+
+    def set_matrix(self, matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str] | None = None) -> None:
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2:
+            raise ValueError(f"a heatmap needs a 2-D matrix, got shape {matrix.shape}")
+        self._matrix = matrix
+        self._rows = [str(s) for s in row_labels]
+        self._cols = [str(s) for s in (row_labels if col_labels is None else col_labels)]
+        self.image.setImage(matrix, levels=(0.0, 1.0), autoLevels=False)
+        self.image.setRect(0, 0, matrix.shape[1], matrix.shape[0])
+        self.plot.getAxis("left").setTicks([_ticks(self._rows)])
+        self.plot.getAxis("bottom").setTicks([_ticks(self._cols)])
+        self.plot.autoRange(padding=0)
+        self._set_readout("Point at a cell to read its weight.")
+
+    def clear_matrix(self) -> None:
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._rows, self._cols = [], []
+        self.image.clear()
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTicks([[]])
+        self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self._set_readout(self.empty_text)
+
+    def matrix(self) -> np.ndarray:
+        return self._matrix.copy()
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if not self._matrix.size or not self.plot.sceneBoundingRect().contains(pos):
+            return
+        point = self.plot.vb.mapSceneToView(pos)
+        row, col = int(np.floor(point.y())), int(np.floor(point.x()))
+        if 0 <= row < self._matrix.shape[0] and 0 <= col < self._matrix.shape[1]:
+            self._set_readout(f"{self._rows[row]!r} attends to {self._cols[col]!r}: {self._matrix[row, col]:.3f}")
+
+    def _set_readout(self, text: str) -> None:
+        _background, foreground = plot_colors(self.palette())
+        # LabelItem renders HTML; escape so a token such as "<b>" shows as typed.
+        safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        self.readout.setText(safe, color=foreground.name())
+
+    def readout_text(self) -> str:
+        return self.readout.text
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._ready:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        background, foreground = plot_colors(self.palette())
+        self.setBackground(background)
+        for axis in ("left", "bottom"):
+            ax = self.plot.getAxis(axis)
+            ax.setPen(foreground)
+            ax.setTextPen(foreground)
+        ax = self.colorbar.axis
+        ax.setPen(foreground)
+        ax.setTextPen(foreground)

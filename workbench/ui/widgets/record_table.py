@@ -1,0 +1,89 @@
+"""A read-only table of records (one row per dataset, run, ...) with a hint when it is empty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+
+_KEY_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RecordTable(QTableWidget):
+    """Rows of plain text. Numbers are right-aligned. Each row carries a key (e.g. the row's id)."""
+
+    keySelected = Signal(object)  # the key of the selected row, or None
+
+    def __init__(self, headers: Sequence[str], empty_text: str = "", parent: QWidget | None = None,
+                 stretch_column: int = 0) -> None:
+        super().__init__(0, len(headers), parent)
+        self.empty_text = empty_text
+        self.setHorizontalHeaderLabels(list(headers))
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)  # names take the slack
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.itemSelectionChanged.connect(self._emit_selection)
+
+    def set_records(self, rows: Sequence[tuple[Any, Sequence[Any]]], select: Any = None) -> None:
+        """`rows` are (key, cells). Keeps the selected key selected when it is still there."""
+        keep = self.selected_key() if select is None else select
+        self.blockSignals(True)
+        try:
+            self.setRowCount(len(rows))
+            for r, (key, cells) in enumerate(rows):
+                for c, value in enumerate(cells):
+                    item = QTableWidgetItem("" if value is None else str(value))
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setData(_KEY_ROLE, key)
+                    self.setItem(r, c, item)
+            self.clearSelection()
+            for r, (key, _cells) in enumerate(rows):
+                if key == keep and keep is not None:
+                    self.selectRow(r)
+        finally:
+            self.blockSignals(False)
+        self._emit_selection()
+        self.viewport().update()
+
+    def selected_key(self) -> Any:
+        items = self.selectedItems()
+        return items[0].data(_KEY_ROLE) if items else None
+
+    def select_key(self, key: Any) -> None:
+        for r in range(self.rowCount()):
+            item = self.item(r, 0)
+            if item is not None and item.data(_KEY_ROLE) == key:
+                self.selectRow(r)
+                return
+
+    def keys(self) -> list[Any]:
+        return [self.item(r, 0).data(_KEY_ROLE) for r in range(self.rowCount())]
+
+    def cell_text(self, row: int, column: int) -> str:
+        item = self.item(row, column)
+        return item.text() if item else ""
+
+    def _emit_selection(self) -> None:
+        self.keySelected.emit(self.selected_key())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.rowCount() or not self.empty_text:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = self.viewport().rect().adjusted(12, 8, -12, -8)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.empty_text)
+        painter.end()
