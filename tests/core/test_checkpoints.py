@@ -8,8 +8,8 @@ import random
 import numpy as np
 import pytest
 import torch
+from training_helpers import build, loss_fn, make_job, run_all
 
-from tests.core.training_helpers import build, loss_fn, make_job, run_all
 from workbench.core.checkpoints import (
     MANIFEST,
     DamagedCheckpointError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from training_helpers import make_job, run_all, step_losses
 
-from tests.core.training_helpers import make_job, run_all, step_losses
 from workbench.core.checkpoints import verify_checkpoint
 from workbench.core.events import CheckpointSaved, RunFinished, StepLogged
 from workbench.core.train_loop import train_loop

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 import torch
+from training_helpers import MODEL_SPEC, build, loss_fn, make_job, run_all, step_losses
 
-from tests.core.training_helpers import MODEL_SPEC, build, loss_fn, make_job, run_all, step_losses
 from workbench.core.events import CheckpointSaved, EvalFinished, RunStatusChanged, SampleGenerated, StepLogged
 from workbench.core.modeling import make_optimizer
 from workbench.core.schedules import lr_at, lr_factor

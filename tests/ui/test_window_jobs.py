@@ -18,8 +18,8 @@ pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
 
-def fake_training(probe: Probe, steps: int, delay_s: float = 0.002, run_id: int = 0):
-    """Yields what the training loop yields; returns RunFinished; its finally records a stop."""
+def fake_training(probe: Probe, steps: int, delay_s: float = 0.002, run_id: int | None = None):
+    """Yields what the training loop yields; returns RunFinished when given a run id, else None."""
     probe.started.set()
     try:
         for step in range(1, steps + 1):
@@ -28,7 +28,7 @@ def fake_training(probe: Probe, steps: int, delay_s: float = 0.002, run_id: int 
             if step % 10 == 0:
                 yield EvalFinished(step=step, val_loss=5.5 / step, val_ppl=1.0)
             time.sleep(delay_s)
-        return RunFinished(run_id=run_id, status="finished", step=steps)
+        return RunFinished(run_id=run_id, status="finished", step=steps) if run_id is not None else None
     finally:
         probe.closed = True
 
@@ -47,6 +47,16 @@ def test_training_curves_follow_the_live_job(qtbot, window, project):
     assert list(window.panels.training.plot.series("val_loss")[0]) == [10, 20, 30, 40]
     assert not window.panels.training.stop_button.isEnabled()
     assert not window.status.progress.isVisible()
+
+
+def test_a_finished_run_is_selected_with_its_stored_metrics(qtbot, window, project):
+    window.open_project(project)
+    run_id = window.store.get_run("tiny-gpt")["id"]
+    job = window.jobs.run_training(functools.partial(fake_training, Probe(), 5, 0.0, run_id), "Training test", 5)
+    qtbot.waitUntil(lambda: job.outcome == "finished", timeout=20_000)
+    assert window.panels.training.selected_run() == run_id
+    assert len(window.panels.training.plot.series("loss")[0]) == 300  # from the store, not the 5 live points
+    assert window.panels.training.info.text().startswith(f"Run {run_id} finished at step 5")
 
 
 def test_status_bar_shows_progress_and_eta(qtbot, window, project):

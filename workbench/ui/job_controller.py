@@ -57,6 +57,7 @@ class JobController(QObject):
         self.device = describe_device()
         self.engines: dict[str, str] = {}
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
+        self._shown_generation = 0
         runner.jobProgress.connect(self._on_progress)
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
@@ -138,6 +139,7 @@ class JobController(QObject):
     def run_generation(self, factory: Factory) -> Job | None:
         job = self._start("generate", "interactive", factory, "generation")
         if job is not None:
+            self._shown_generation = job.id  # what an older job still delivers is not shown
             self.panels.playground.begin_output()
             self.panels.playground.set_generating(True)
         return job
@@ -187,7 +189,8 @@ class JobController(QObject):
         if kind == "train":
             self._training_progress(events)
         elif kind == "generate":
-            self.panels.playground.add_events(events)
+            if job_id == self._shown_generation:
+                self.panels.playground.add_events(events)
         elif kind == "warm-up":
             notices = [e.message for e in events if isinstance(e, Notice)]
             if notices:

@@ -136,9 +136,15 @@ class TrainingPanel(QWidget):
             self._refresh_table()
 
     def end_live(self, message: str, run_id: int | None = None) -> None:
-        self._live = False
+        """Leave live mode. With the run's id the curves reload from the store (every point the run
+        recorded); without one (a run stopped before it reported) the live curves stay."""
         self._table_timer.stop()
-        self.refresh(select_run=run_id)
+        if run_id is None:
+            self.refresh()
+            self._live = False
+        else:
+            self._live = False
+            self.refresh(select_run=run_id)
         self.info.setText(message)
 
     def set_job_state(self, running: bool, paused: bool = False) -> None:
