@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 import time
 
 import pytest
@@ -156,7 +155,7 @@ def test_close_during_a_run_asks_stops_and_waits(qtbot, window, answer_questions
     assert window.close()
     assert "Training is still running" in answer_questions[0]
     assert probe.closed and job.outcome == "stopped" and not window.runner.is_busy()
-    assert not any(t.name.startswith("job-") for t in threading.enumerate())
+    assert job.worker.wait(0) and not job.worker.is_running  # its thread has ended
 
 
 def test_close_can_be_cancelled(qtbot, window, monkeypatch):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import (
     AutoConfig,
@@ -278,7 +279,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
                 model_dir, local_files_only=True, dtype=torch.float32, attn_implementation="sdpa")
     except WorkbenchError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
         raise CorruptProjectError(f"could not read the model in {model_dir}: {exc}. The folder may be "
                                   "damaged or incomplete: pick another checkpoint") from exc
     model.to(device)

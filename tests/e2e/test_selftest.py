@@ -1,0 +1,16 @@
+"""`workbench --self-test` runs the whole engine headless and exits 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_self_test_passes_in_a_real_process():
+    result = subprocess.run([sys.executable, "-m", "workbench", "--self-test"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for stage in ("import", "tokenizer", "train", "generate", "attention", "export"):
+        assert f"ok  {stage}" in result.stdout
+    assert "self-test passed" in result.stdout
+    assert "Traceback" not in result.stderr
