@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.self_test:
-            from workbench.commands.selftest import run_self_test
+            from workbench.selftest import run_self_test
 
             return run_self_test()
         if args.command in (None, "gui"):

@@ -82,11 +82,11 @@ def test_generate_json_is_deterministic_and_saved(project, capsys):
 
 
 def test_generate_streams_plain_text_and_honours_stop(project, capsys):
-    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 2,
+    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 4,
                              "--max-new-tokens", 40, "--temperature", 0, "--json")
     assert code == 0, err
     full = json.loads(out)["samples"][0]["text"]
-    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 2,
+    code, out, err = run_cli(capsys, "generate", project, "--run", "gpt2", "--prompt", "the", "--checkpoint", 4,
                              "--max-new-tokens", 40, "--temperature", 0)
     assert code == 0 and out == "the" + full + "\n"
     stop = full[3:5]

@@ -152,6 +152,48 @@ def test_vocabulary_mismatch_with_a_pretrained_model(project, tmp_path, capsys):
     assert project_digest(project) == before
 
 
+def test_fine_tune_from_a_pretrained_folder(project, tmp_path, capsys):
+    import shutil
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with ProjectStore.open(project) as store:
+        chars = store.get_tokenizer("chars")
+        chars_dir = store.path(chars["dir"])
+    source = tmp_path / "pretrained"  # a "pretrained" model sharing the char tokenizer's vocabulary
+    config = GPT2Config(vocab_size=chars["vocab_size"], n_positions=32, n_embd=32, n_layer=1, n_head=2)
+    GPT2LMHeadModel(config).save_pretrained(source)
+    for item in chars_dir.iterdir():
+        shutil.copy2(item, source / item.name)
+    assert main(["tokenizer", str(project), "--dataset", "words", "--kind", "pretrained", "--source", str(source),
+                 "--name", "pre-chars"]) == 0
+    capsys.readouterr()
+    code, out, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "pre-chars",
+                             "--init-from", source, "--block-size", 16, "--batch-size", 4, "--max-steps", 2,
+                             "--eval-interval", 2, "--device", "cpu", "--name", "fine-tuned", "--json")
+    assert code == 0, err
+    assert json_lines(out)[-1]["status"] == "finished"
+    with ProjectStore.open(project) as store:
+        run = store.get_run("fine-tuned")
+        assert run["model_spec"]["init_from"] == str(source) and run["model_spec"]["n_embd"] == 32
+
+
+def test_resume_from_a_damaged_checkpoint_is_refused(project, capsys):
+    assert main(["train", str(project), "--dataset", "words", *map(str, TINY), "--max-steps", "2",
+                 "--eval-interval", "2", "--name", "to-damage", "--json"]) == 0
+    with ProjectStore.open(project) as store:
+        row = store.list_checkpoints(store.get_run("to-damage")["id"])[-1]
+    weights = project / row["dir"] / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-3] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    capsys.readouterr()
+    before = project_digest(project)
+    code, _, err = run_cli(capsys, "train", project, "--resume", "to-damage", "--max-steps", 4)
+    assert code == 2 and "damaged" in err and row["dir"] in err and "model.safetensors" in err
+    assert project_digest(project) == before
+
+
 def _hf_logits_equal(export: Path, checkpoint: Path, masked: bool) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
@@ -181,6 +223,9 @@ def test_export_loads_in_transformers_with_equal_logits(project, trained_run, tm
     _hf_logits_equal(out, checkpoint, masked=False)
     code, _, err = run_cli(capsys, "export", project, "--run", trained_run["name"], "--out", out)
     assert code == 2 and "not an empty folder" in err
+    code, _, err = run_cli(capsys, "export", project, "--run", trained_run["name"], "--out", tmp_path / "x",
+                           "--checkpoint", 999)
+    assert code == 2 and "no checkpoint at step 999" in err and not (tmp_path / "x").exists()
 
 
 def test_bert_exports_for_masked_lm_and_lstm_refuses(project, tmp_path, capsys):

@@ -6,8 +6,8 @@ import functools
 import threading
 
 import pytest
-
 from engine.jobs import Probe, counting, failing, user_error
+
 from workbench.engine.worker import GeneratorWorker
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")

@@ -171,3 +171,32 @@ def test_about_lists_versions_without_importing_them():
 def test_settings_and_logs_live_under_workbench_home(workbench_home: Path):
     assert settings.log_dir() == workbench_home / "logs"
     assert Path(settings.app_settings().fileName()) == workbench_home / "settings.ini"
+
+
+def test_keyboard_shortcuts_reach_the_actions_from_the_prompt(qtbot, window):
+    from PySide6.QtTest import QTest
+
+    hits: list[str] = []
+    window.actions.generate.triggered.connect(lambda: hits.append("generate"))
+    window.actions.start_training.triggered.connect(lambda: hits.append("train"))
+    window.actions.stop_training.triggered.connect(lambda: hits.append("stop"))
+    prompt = window.panels.playground.prompt_edit
+    prompt.setFocus()
+    QTest.keyClick(prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(prompt, Qt.Key.Key_F5)
+    QTest.keyClick(prompt, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)
+    assert hits == ["generate", "train", "stop"] and prompt.toPlainText() == ""
+    # No project is open: F5 explains why nothing started instead of doing nothing.
+    assert window.status.currentMessage() == "Cannot start training: Open or create a project first."
+
+
+def test_the_command_line_opens_and_paints_the_window(tmp_path):
+    """`workbench PROJECT` through run_app, quitting after the first paint (the start-up probe)."""
+    subprocess.run([sys.executable, "-m", "workbench", "new", str(tmp_path / "p.wbproj")], check=True,
+                   capture_output=True, timeout=60)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WORKBENCH_STARTUP_PROBE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "workbench", str(tmp_path / "p.wbproj")], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("first-paint ")
+    assert "Traceback" not in proc.stderr

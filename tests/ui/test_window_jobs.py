@@ -55,7 +55,20 @@ def test_a_finished_run_is_selected_with_its_stored_metrics(qtbot, window, proje
     qtbot.waitUntil(lambda: job.outcome == "finished", timeout=20_000)
     assert window.panels.training.selected_run() == run_id
     assert len(window.panels.training.plot.series("loss")[0]) == 300  # from the store, not the 5 live points
-    assert window.panels.training.info.text().startswith(f"Run {run_id} finished at step 5")
+    assert window.panels.training.info.text() == "Run 'tiny-gpt' finished at step 5."
+
+
+def test_a_run_that_fails_inside_the_loop_is_shown(qtbot, window, project, shown_errors):
+    window.open_project(project)
+
+    def diverging():
+        yield StepLogged(step=1, loss=float("nan"), lr=1e-3, grad_norm=1.0, tokens_per_s=1.0)
+        return RunFinished(run_id=window.store.get_run("too-fast")["id"], status="failed", step=1,
+                           message="the loss became nan at step 1; lower --lr")
+
+    job = window.jobs.run_training(diverging, "Training test", 10)
+    qtbot.waitUntil(lambda: not job.is_active, timeout=20_000)
+    assert shown_errors == [("the loss became nan at step 1; lower --lr", "")]
 
 
 def test_status_bar_shows_progress_and_eta(qtbot, window, project):

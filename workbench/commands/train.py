@@ -94,19 +94,23 @@ def _ignored_flags(args: argparse.Namespace, run: dict[str, Any]) -> list[str]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.errors import InvalidSpecError
+    from workbench.core.specs import TrainSpec, spec_from_dict
     from workbench.core.train_setup import create_run, prepare_resume
+    from workbench.core.training import configure_threads
 
     with open_project(args.project) as store:
         printer = _Printer(args)
         if args.resume:
-            run = prepare_resume(store, args.resume, max_steps=args.max_steps)
+            run = prepare_resume(store, args.resume, max_steps=args.max_steps)  # no torch work yet
             ignored = _ignored_flags(args, run)
             if ignored:
                 progress_line(f"note: a resumed run keeps its settings; ignoring {', '.join(ignored)}")
+            configure_threads(spec_from_dict(TrainSpec, run["train_spec"]))
         else:
             if not args.dataset:
                 raise InvalidSpecError("pass --dataset NAME (or --resume RUN to continue a run)")
             train_spec = _train_spec(args)
+            configure_threads(train_spec)  # before any torch work (loading a pretrained model included)
             run = printer.drain(create_run(store, dataset=args.dataset, model_spec=_model_spec(args),
                                            train_spec=train_spec, tokenizer=args.tokenizer, name=args.name))
         return _run_training(store, run, args, printer)
@@ -114,11 +118,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer) -> int:
     from workbench.core.specs import TrainSpec, spec_from_dict
-    from workbench.core.training import configure_threads, train
+    from workbench.core.training import train
 
-    train_spec = spec_from_dict(TrainSpec, run["train_spec"])
-    configure_threads(train_spec)
-    printer.start(run, train_spec)
+    printer.start(run, spec_from_dict(TrainSpec, run["train_spec"]))
     stop = threading.Event()
 
     def on_sigint(signum, frame):  # first Ctrl-C: stop after this step with a checkpoint; second: abort

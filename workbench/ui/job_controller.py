@@ -120,6 +120,7 @@ class JobController(QObject):
     def set_training_paused(self, paused: bool) -> None:
         self.runner.set_paused("train", paused)
         self.panels.training.set_job_state(running=self.runner.is_busy("train"), paused=paused)
+        self.status.set_paused(paused)
         self.status.showMessage("Training paused." if paused else "Training resumed.", 4000)
 
     @Slot()
@@ -134,13 +135,14 @@ class JobController(QObject):
     def start_generation(self, run: str, checkpoint: str, prompt: str, spec: Any) -> Job | None:
         if self.store is None:
             return None
-        return self.run_generation(functools.partial(backends.generation_job, self.store, run, checkpoint, prompt, spec))
+        return self.run_generation(functools.partial(backends.generation_job, self.store, run, checkpoint, prompt, spec),
+                                   prompt)
 
-    def run_generation(self, factory: Factory) -> Job | None:
+    def run_generation(self, factory: Factory, prompt: str = "") -> Job | None:
         job = self._start("generate", "interactive", factory, "generation")
         if job is not None:
             self._shown_generation = job.id  # what an older job still delivers is not shown
-            self.panels.playground.begin_output()
+            self.panels.playground.begin_output(prompt)
             self.panels.playground.set_generating(True)
         return job
 
@@ -155,8 +157,7 @@ class JobController(QObject):
         return self.run_attention(functools.partial(backends.attention_job, self.store, run, text))
 
     def run_attention(self, factory: Factory) -> Job | None:
-        job = self._start("attention", "interactive", factory, "attention")
-        return job
+        return self._start("attention", "interactive", factory, "attention")
 
     # ---- importing and exporting ---------------------------------------------------------------
 
@@ -228,6 +229,9 @@ class JobController(QObject):
     @Slot(int, str, str, object)
     def _on_finished(self, job_id: int, lane: str, outcome: str, result: object) -> None:
         kind = self._kinds.pop(job_id, None)
+        if describe_device() != self.device:  # a job loaded torch: the device is known now
+            self.device = describe_device()
+            self.status.set_device(self.device)
         if kind == "train":
             self._training_finished(outcome, result)
         elif kind == "generate":
@@ -244,8 +248,6 @@ class JobController(QObject):
         elif kind == "export" and outcome == "finished":
             self.status.showMessage(f"Exported {result['name']!r} (step {result['step']}) to {result['out']}.", 8000)
         elif kind == "warm-up" and outcome == "finished" and isinstance(result, dict):
-            self.device = result["device"]
-            self.status.set_device(self.device)
             self.status.set_loading("")
             self.apply_engine_status(result.get("engines", {}))
             self.status.showMessage("Ready.", 3000)
@@ -253,16 +255,24 @@ class JobController(QObject):
     def _training_finished(self, outcome: str, result: object) -> None:
         run_id = result.run_id if isinstance(result, RunFinished) else None
         if isinstance(result, RunFinished):
-            message = f"Run {result.run_id} {result.status} at step {result.step}. {result.message}".strip()
+            message = f"Run {self._run_name(result.run_id)} {result.status} at step {result.step}. {result.message}"
         else:
             message = {"finished": "Training finished.", "stopped": "Training stopped.",
                        "failed": "Training failed."}.get(outcome, "")
         self.status.clear_progress()
-        self.status.showMessage(message, 8000)
+        self.status.showMessage(message.strip(), 8000)
         self.panels.training.set_job_state(running=False)
         self.panels.model.set_training_running(False)
-        self.panels.training.end_live(message, run_id)
+        self.panels.training.end_live(message.strip(), run_id)
         self.refresh_panels(training=False)
+        if isinstance(result, RunFinished) and result.status == "failed":  # e.g. the loss became NaN
+            errors.show_error(self.window, result.message or message.strip())
+
+    def _run_name(self, run_id: int) -> str:
+        try:
+            return repr(self.store.get_run(run_id)["name"]) if self.store is not None else str(run_id)
+        except WorkbenchError:
+            return str(run_id)
 
     def refresh_panels(self, training: bool = True) -> None:
         for panel in self.panels.all():

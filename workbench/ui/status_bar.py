@@ -39,9 +39,16 @@ class WorkbenchStatusBar(QStatusBar):
         self.addPermanentWidget(self.job_label)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.device_label)
-        self._title, self._total = "", None
+        self._title, self._total, self._paused = "", None, False
         self._started, self._start_step = 0.0, 0
         self.clear_progress()
+
+    def set_paused(self, paused: bool) -> None:
+        """Say so instead of an ETA; on resume the ETA restarts from the pace after the pause."""
+        if not self._title:  # no job in progress
+            return
+        self._paused, self._start_step = paused, 0
+        self.job_label.setText(f"{self._title}  paused" if paused else self._title)
 
     def _label(self, name: str, text: str) -> QLabel:
         label = plain_label(text, wrap=False)
@@ -59,7 +66,7 @@ class WorkbenchStatusBar(QStatusBar):
         self.device_label.setText(f"Device: {device}")
 
     def begin_progress(self, title: str, total: int | None) -> None:
-        self._title, self._total = title, total
+        self._title, self._total, self._paused = title, total, False
         self._started, self._start_step = time.monotonic(), 0
         self.job_label.setText(title)
         self.job_label.setVisible(True)
@@ -78,7 +85,8 @@ class WorkbenchStatusBar(QStatusBar):
         spent = time.monotonic() - self._started
         eta = (self._total - step) * spent / done if done > 0 else None
         self.progress.setFormat(f"{step}/{self._total}")
-        self.job_label.setText(f"{self._title}  {format_eta(eta)}".rstrip())
+        if not self._paused:
+            self.job_label.setText(f"{self._title}  {format_eta(eta)}".rstrip())
 
     def clear_progress(self) -> None:
         self._title, self._total = "", None

@@ -1,7 +1,7 @@
 """Warm-up after the window is painted: import PyTorch and transformers on a background job.
 
-Yields a `Notice` before each slow import (the status bar shows it), then returns what the window
-wants to know once torch is loaded: the compute device, and which engines are usable.
+Yields a `Notice` before each slow import (the status bar shows it), then returns which engines are
+usable; `describe_device` names the compute device once torch is loaded.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ HEAVY_MODULES = (("torch", "PyTorch"), ("transformers", "transformers"))
 
 
 def warm_up(modules: tuple[tuple[str, str], ...] = HEAVY_MODULES, check_engines: bool = True) -> Iterator[Notice]:
-    """Returns {"device": str, "engines": {key: reason or ""}}.
+    """Returns {"engines": {key: "" when usable, else why not}}.
 
     It does not touch torch's thread count: the training engine sets it once, before its first
     torch work, leaving a core for the GUI (DESIGN.md section 3)."""
@@ -31,7 +31,7 @@ def warm_up(modules: tuple[tuple[str, str], ...] = HEAVY_MODULES, check_engines:
         for engine in ENGINES:
             yield Notice(f"Loading {engine.key}…", level="info")
             engines[engine.key] = engine.status(deep=True)
-    return {"device": describe_device(), "engines": engines}
+    return {"engines": engines}
 
 
 def describe_device() -> str:

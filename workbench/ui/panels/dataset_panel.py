@@ -12,7 +12,6 @@ from workbench.ui.widgets.forms import human_count, plain_label, section_title, 
 from workbench.ui.widgets.record_table import RecordTable
 
 
-
 class DatasetPanel(QWidget):
     """objectName `datasetPanel`. Emits `importRequested` when the user asks to import text."""
 

@@ -42,6 +42,7 @@ class PlaygroundPanel(QWidget):
         self._engine_missing = "Looking for the generation engine…"
         self._generating = False
         self._sample = -1
+        self._prompt = ""
 
         self.run = QComboBox()
         self.run.setObjectName("playgroundRunCombo")
@@ -129,9 +130,12 @@ class PlaygroundPanel(QWidget):
 
     # ---- output --------------------------------------------------------------------------------
 
-    def begin_output(self) -> None:
+    def begin_output(self, prompt: str = "") -> None:
+        """Clear the output and show the prompt the continuation will follow."""
         self.output.clear()
         self._sample = -1
+        self._prompt = prompt
+        self.append_text(prompt)
 
     def add_events(self, events: Iterable[Any]) -> None:
         pieces = []
@@ -141,7 +145,7 @@ class PlaygroundPanel(QWidget):
             if event.sample != self._sample:
                 self._sample = event.sample
                 if event.sample > 0:
-                    pieces.append(f"\n\n--- sample {event.sample + 1} ---\n")
+                    pieces.append(f"\n\n--- sample {event.sample + 1} ---\n{self._prompt}")
             pieces.append(event.text)
         if pieces:
             self.append_text("".join(pieces))

@@ -116,6 +116,7 @@ class TrainingPanel(QWidget):
 
     def begin_live(self, title: str) -> None:
         self._live = True
+        self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
         self.plot.clear_data()
         self.info.setText(title)
         self._table_timer.start()

@@ -64,7 +64,7 @@ class LossPlot(pg.PlotWidget):
         self._legend = item.addLegend(offset=(-10, 10))
         self._series: dict[str, _Series] = {}
         for name, label in SERIES.items():
-            curve = item.plot([], [], name=label)
+            curve = item.plot([], [], name=label, antialias=True)  # downsampling bounds its cost
             self._series[name] = _Series(curve)
         self._ready = True
         self._restyle()

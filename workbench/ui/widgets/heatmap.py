@@ -35,6 +35,7 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
         self.empty_text = empty_text
         self.plot = self.addPlot(row=0, col=0)
         self.plot.invertY(True)
+        self.plot.setAspectLocked(True)  # square cells: rows and columns are the same tokens
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setLabel("left", "query token")

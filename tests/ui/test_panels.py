@@ -1,0 +1,99 @@
+"""Panels on their own: stored attention snapshots, plain-text output, curves and heatmap widgets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.core.events import EvalFinished, StepLogged, TokenGenerated
+from workbench.core.store import ProjectStore, now_iso
+from workbench.ui.panels.attention_panel import AttentionPanel
+from workbench.ui.panels.playground_panel import PlaygroundPanel
+from workbench.ui.panels.training_panel import TrainingPanel
+from workbench.ui.widgets.curves import LossPlot
+
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING")]
+
+
+def test_attention_panel_shows_a_saved_snapshot(qtbot, project):
+    store = ProjectStore.open(project)
+    run = store.get_run("tiny-gpt")
+    folder = store.path(run["dir"]) / "attention"
+    folder.mkdir(parents=True)
+    weights = np.random.default_rng(0).random((2, 4, 5, 5)).astype(np.float16)
+    np.savez_compressed(folder / "100.npz", weights=weights, tokens=np.asarray(list("To·be"), dtype=str))
+    store.insert("attention_snapshots", {"run_id": run["id"], "step": 100, "path": f"{run['dir']}/attention/100.npz",
+                                         "probe_text": "To be", "created": now_iso()})
+    panel = AttentionPanel()
+    qtbot.addWidget(panel)
+    panel.set_project(store)
+    panel.run.setCurrentIndex(panel.run.findData("tiny-gpt"))
+    assert panel.snapshot.currentText() == "step 100"
+    assert panel.head.count() == 5  # mean + 4 heads
+    np.testing.assert_allclose(panel.heatmap.matrix(), weights[0].astype(np.float32).mean(axis=0), rtol=1e-5)
+    panel.layer.setValue(1)
+    panel.head.setCurrentIndex(panel.head.findData(2))
+    np.testing.assert_allclose(panel.heatmap.matrix(), weights[1, 2].astype(np.float32), rtol=1e-5)
+    store.close()
+
+
+def test_attention_panel_rejects_a_mismatched_map(qtbot):
+    from workbench.core.errors import WorkbenchError
+
+    panel = AttentionPanel()
+    qtbot.addWidget(panel)
+    with pytest.raises(WorkbenchError, match="cannot be shown"):
+        panel.show_attention(np.zeros((1, 1, 3, 3)), ["a", "b"])
+
+
+def test_playground_output_is_plain_text(qtbot):
+    panel = PlaygroundPanel()
+    qtbot.addWidget(panel)
+    panel.begin_output("<i>Q:</i>")
+    panel.add_events([TokenGenerated(sample=0, index=0, token_id=1, text=" <b>", prob=0.1, logprob_total=-1),
+                      TokenGenerated(sample=1, index=0, token_id=2, text="&amp;", prob=0.1, logprob_total=-1)])
+    assert panel.output.toPlainText() == "<i>Q:</i> <b>\n\n--- sample 2 ---\n<i>Q:</i>&amp;"
+
+
+def test_training_panel_batches_become_curves(qtbot):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.begin_live("live")
+    panel.add_events([StepLogged(step=s, loss=1.0 / s, lr=0.0, grad_norm=0.0, tokens_per_s=0.0) for s in range(1, 6)])
+    panel.add_events([EvalFinished(step=5, val_loss=0.3, val_ppl=1.35), "a notice it ignores"])
+    assert list(panel.plot.series("loss")[0]) == [1, 2, 3, 4, 5]
+    assert list(panel.plot.series("val_loss")[1]) == [0.3]
+    panel.end_live("done")
+    assert list(panel.plot.series("loss")[0]) == [1, 2, 3, 4, 5]  # no run id: the live curves stay
+
+
+def test_loss_plot_streams_a_million_points(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for start in range(0, 1_000_000, 100_000):
+        steps = np.arange(start, start + 100_000)
+        plot.append("loss", steps, np.exp(-steps / 3e5))
+    steps, values = plot.series("loss")
+    assert len(steps) == 1_000_000 and steps[-1] == 999_999
+    item = plot.getPlotItem()
+    assert item.ctrl.clipToViewCheck.isChecked() and item.ctrl.autoDownsampleCheck.isChecked()
+
+
+def test_eta_wording():
+    from workbench.ui.status_bar import format_eta
+
+    assert [format_eta(s) for s in (None, -1, 42, 125, 7384)] == ["", "", "42 s left", "2 min 05 s left",
+                                                                  "2 h 03 min left"]
+
+
+def test_status_bar_says_paused_instead_of_an_eta(qtbot):
+    from workbench.ui.status_bar import WorkbenchStatusBar
+
+    bar = WorkbenchStatusBar()
+    qtbot.addWidget(bar)
+    bar.begin_progress("Training", 100)
+    bar.set_paused(True)
+    bar.update_progress(10)
+    assert bar.job_label.text() == "Training  paused" and bar.progress.value() == 10
+    bar.set_paused(False)
+    assert bar.job_label.text() == "Training"
