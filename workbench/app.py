@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.engine.runner import JobRunner
-from workbench.ui import backends, errors, settings, theme
+from workbench.ui import errors, settings, theme
 from workbench.ui.icons import app_icon
 from workbench.ui.main_window import MainWindow
 
@@ -32,12 +32,6 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setWindowIcon(app_icon())
     theme.apply_color_scheme(app)
     return app
-
-
-def demo_message() -> str:
-    """What the status bar says for `--demo` when this build cannot train from the window."""
-    reason = backends.TRAINING.status()
-    return f"The demo cannot start: {reason}" if reason else ""
 
 
 def run_app(project: str | None = None, demo: bool = False, argv: list[str] | None = None) -> int:
@@ -57,7 +51,9 @@ def run_app(project: str | None = None, demo: bool = False, argv: list[str] | No
     if project:
         window.open_project(project)
     if demo:
-        window.status.showMessage(demo_message() or "Demo: open a project with a dataset and press Start Training (F5).")
+        from workbench.ui.demo import start_demo
+
+        start_demo(window)
     try:
         return app.exec()
     finally:

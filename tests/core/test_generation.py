@@ -231,18 +231,10 @@ def test_return_attention_rows_cover_the_window_and_restore_sdpa():
 
 
 def test_lstm_generation():
-    class TinyLSTM(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            torch.manual_seed(0)
-            self.emb, self.rnn = torch.nn.Embedding(VOCAB, 16), torch.nn.LSTM(16, 16, batch_first=True)
-            self.head = torch.nn.Linear(16, VOCAB)
+    from workbench.core.lstm import LSTMLanguageModel
 
-        def forward(self, input_ids, state=None):
-            out, state = self.rnn(self.emb(input_ids), state)
-            return self.head(out), state
-
-    model, tok = TinyLSTM(), SmallTokenizer()
+    torch.manual_seed(0)
+    model, tok = LSTMLanguageModel(vocab_size=VOCAB, n_embd=16, n_layer=2).eval(), SmallTokenizer()
     events, texts = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=12, temperature=0)))
     # greedy with the carried state equals recomputing the whole sequence each step
     ids = tok.encode(PROMPT)

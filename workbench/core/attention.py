@@ -32,6 +32,7 @@ from workbench.core.attention_hooks import (
     attention_modules,
     eager_attention,
     has_attention,
+    is_hf_model,
     place_model,
     unwrap,
 )
@@ -121,8 +122,13 @@ def attention_weights(model: nn.Module, ids: list[int], *, block: int, causal: b
 
 
 def _run_layers(model: nn.Module, input_ids: torch.Tensor, on_layer) -> None:
+    # HF models: run the transformer body only. The LM head's logits are not needed here and would
+    # be the largest tensor of all (1024 tokens x 50257 x 4 bytes = 206 MB for GPT-2).
+    # No KV cache either: 12 layers of keys and values would stay alive until the pass ends.
+    hf = is_hf_model(model)
+    body, options = (model.base_model, {"use_cache": False}) if hf else (model, {})
     with eager_attention(model), attention_hooks(model, on_layer), torch.inference_mode():
-        model(input_ids=input_ids)
+        body(input_ids=input_ids, **options)
 
 
 def _attention_once(model: nn.Module, ids: list[int], device: torch.device) -> np.ndarray:

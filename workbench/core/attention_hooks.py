@@ -1,12 +1,16 @@
 """Reading attention weights out of Hugging Face models, one layer at a time.
 
-Two facts shape this module (DESIGN.md section 9):
+Three facts shape this module (DESIGN.md section 9):
 - transformers 5.x with SDPA returns no attention weights at all, silently. Only the "eager"
   implementation computes them, so we switch to it for the duration of a read and switch back.
 - `output_attentions=True` keeps every layer's fp32 [heads, T, T] tensor until the forward pass
   ends (12 layers x 12 heads x 1024^2 x 4 bytes = 600 MB). A forward hook on each attention module
   instead hands each layer's weights to a callback as soon as they exist; the callback keeps a
-  float16 copy and the fp32 tensor is freed when the layer returns.
+  float16 copy and the layer's tensor is freed when the layer returns.
+- Eager attention itself holds two or three fp32 [heads, T, T] score tensors at once (150 MB at
+  1024 tokens). So we register one more implementation, "workbench_rows": the model's OWN eager
+  function (same maths, same masks), called on blocks of query rows, whose weights are written
+  into one float16 tensor. Softmax is per row, so the result is the same as eager's.
 
 Every HF attention module in the supported families returns `(attn_output, attn_weights, ...)`;
 the model declares which classes those are in `_can_record_outputs["attentions"]`. The lean GPT
@@ -16,8 +20,10 @@ its attention input in the hook, so snapshots during training need no conversion
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
@@ -80,19 +86,62 @@ def attention_modules(model: nn.Module) -> list[nn.Module]:
     return found
 
 
+ROWS_IMPLEMENTATION = "workbench_rows"
+ROW_BLOCK_ELEMENTS = 1 << 20  # fp32 scores computed at once per block of query rows (4 MB)
+
+
+def _eager_by_rows(module: nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                   attention_mask: torch.Tensor | None, *args: Any, **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model family's `eager_attention_forward` on blocks of query rows [B, H, rows, d]."""
+    eager = sys.modules[type(module).__module__].eager_attention_forward
+    batch, heads, length = query.shape[:3]
+    keys = key.shape[-2]
+    rows = max(1, ROW_BLOCK_ELEMENTS // (batch * heads * keys))
+    if rows >= length:
+        output, weights = eager(module, query, key, value, attention_mask, *args, **kwargs)
+        return output, weights.to(torch.float16)
+    weights = torch.empty((batch, heads, length, keys), dtype=torch.float16, device=query.device)
+    outputs = []
+    for start in range(0, length, rows):
+        mask = attention_mask
+        if mask is not None and mask.shape[-2] == length:
+            mask = mask[..., start:start + rows, :]
+        output, block = eager(module, query[:, :, start:start + rows], key, value, mask, *args, **kwargs)
+        outputs.append(output)  # [B, rows, H, d]: eager returns the output transposed
+        weights[:, :, start:start + rows] = block
+    return torch.cat(outputs, dim=1), weights
+
+
+def _weights_implementation(model: nn.Module) -> str:
+    """"workbench_rows" where the model family has an eager function to wrap, else "eager"."""
+    modules = {type(m).__module__ for m in attention_modules(model)}
+    if not all(hasattr(sys.modules[name], "eager_attention_forward") for name in modules):
+        return "eager"
+    try:
+        from transformers import AttentionInterface
+        from transformers.masking_utils import AttentionMaskInterface, eager_mask
+
+        AttentionInterface.register(ROWS_IMPLEMENTATION, _eager_by_rows)
+        AttentionMaskInterface.register(ROWS_IMPLEMENTATION, eager_mask)  # eager's additive float mask
+    except (ImportError, AttributeError):
+        return "eager"
+    return ROWS_IMPLEMENTATION
+
+
 @contextmanager
 def eager_attention(model: nn.Module) -> Iterator[None]:
-    """Run the block with eager attention (the only kind that computes weights), then restore."""
+    """Run the block with an attention implementation that computes weights, then restore."""
     if not is_hf_model(model):
         yield
         return
     previous = model.config._attn_implementation
-    if previous != "eager":
-        model.set_attn_implementation("eager")
+    wanted = _weights_implementation(model)
+    if previous != wanted:
+        model.set_attn_implementation(wanted)
     try:
         yield
     finally:
-        if previous != "eager" and previous is not None:
+        if previous != wanted and previous is not None:
             model.set_attn_implementation(previous)
 
 

@@ -11,6 +11,10 @@
 
 Model calls run under `torch.inference_mode()` one at a time, never across a `yield`, so the
 caller's own torch work between tokens is not affected.
+
+`load_checkpoint_for_inference` resolves a run's checkpoint (latest, best or a step), verifies it
+and loads the inference model with its tokenizer: what `generate`, `attention` and the playground
+start from.
 """
 
 from __future__ import annotations

@@ -150,10 +150,13 @@ class _Loop:
             if status == "stopped" and c.last_checkpoint != c.step:
                 yield self.emit(self._checkpoint())
         except GeneratorExit:
-            status = "stopped"
+            message = "stopped by the user"
             if c.last_checkpoint != c.step:
-                self.emit(self._checkpoint())  # cannot yield while closing; the recorder still sees it
-            self.sink.record(self._finished(status, "stopped by the user"))
+                try:
+                    self.emit(self._checkpoint())  # cannot yield while closing; the recorder still sees it
+                except Exception as exc:  # the run must still be recorded as stopped
+                    message = f"stopped by the user; the checkpoint of step {c.step} could not be saved ({exc})"
+            self.sink.record(self._finished("stopped", message))
             raise
         except BaseException as exc:
             self.sink.record(self._finished("failed", f"{type(exc).__name__}: {exc}"))

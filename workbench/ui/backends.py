@@ -21,6 +21,17 @@ from typing import Any
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import Notice
 
+# Imports of torch/transformers from two threads at once (the warm-up job and a job the user or
+# --demo starts) can see a half-initialised `transformers` ("cannot import name 'AutoConfig'").
+# Every import of a heavy module from a job goes through this lock.
+IMPORT_LOCK = threading.RLock()
+
+
+def import_heavy(module: str) -> Any:
+    with IMPORT_LOCK:
+        return importlib.import_module(module)
+
+
 CHECKPOINT_LOADER = "workbench.core.generation_models:load_checkpoint_for_inference"
 THREADS = "workbench.core.devices:choose_num_threads"
 MODEL_CORE = ("workbench.core.modeling:load_model_dir", "workbench.core.devices:choose_device", THREADS)
@@ -45,7 +56,7 @@ class Engine:
                 return f"{self.what} is not part of this build of LM Workbench yet; {self.cli_hint}"
             if deep:
                 try:
-                    loaded = importlib.import_module(module)
+                    loaded = import_heavy(module)
                 except Exception as exc:  # a broken install: say what failed
                     return f"{self.what} cannot start: importing {module} failed ({type(exc).__name__}: {exc})"
                 if not callable(getattr(loaded, name, None)):
@@ -58,7 +69,7 @@ class Engine:
         if reason:
             raise WorkbenchError(reason)
         module, _, name = target.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return getattr(import_heavy(module), name)
 
 
 TRAINING = Engine("training", "Training from the window",

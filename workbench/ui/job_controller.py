@@ -22,6 +22,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.events import CheckpointSaved, Notice, Progress, RunFinished, RunStatusChanged, StepLogged
 from workbench.engine.runner import Job, JobRunner
 from workbench.ui import backends, errors
+from workbench.ui.model_estimates import ModelEstimator
 from workbench.ui.panels.attention_panel import AttentionPanel
 from workbench.ui.panels.dataset_panel import DatasetPanel
 from workbench.ui.panels.model_panel import ModelPanel
@@ -62,6 +63,10 @@ class JobController(QObject):
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
         panels.model.trainingRequested.connect(self.start_training)
+        self.estimator = ModelEstimator(runner, self)  # the model panel's checks, estimates and timing
+        panels.model.estimateRequested.connect(self.estimator.request)
+        self.estimator.estimated.connect(panels.model.show_estimate)
+        self.estimator.probed.connect(panels.model.show_probe)
         panels.training.pauseToggled.connect(self.set_training_paused)
         panels.training.stopRequested.connect(self.stop_training)
         panels.playground.generateRequested.connect(self.start_generation)

@@ -17,6 +17,7 @@ from workbench.core.store import PROJECT_SUFFIX, ProjectStore
 from workbench.engine.runner import JobRunner
 from workbench.ui import about, errors, settings, theme
 from workbench.ui.actions import build_actions
+from workbench.ui.dataset_controller import DatasetController
 from workbench.ui.icons import app_icon
 from workbench.ui.job_controller import JobController, Panels
 from workbench.ui.panels.attention_panel import AttentionPanel
@@ -50,6 +51,8 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self.jobs.enginesChanged.connect(self._engines_changed)
         self._engines_changed(self.jobs.engines)
+        self.data_jobs = DatasetController(self, self.runner, self.panels.dataset, self.jobs.refresh_panels,
+                                           anchor=self.actions.export_run)
         self.panels.dataset.importRequested.connect(self.import_text)
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_window_state()
@@ -148,6 +151,7 @@ class MainWindow(QMainWindow):
 
     def _set_project(self, store: ProjectStore | None) -> None:
         if self.store is not None and self.store is not store:
+            self.data_jobs.stop_all(wait=True)  # an import or tokenizer job must not outlive its store
             self.store.close()
         self.store = store
         for panel in self.panels.all():
@@ -180,16 +184,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def import_text(self) -> bool:
-        """Ask for text files and import them as one dataset named after the first file."""
-        if self.store is None:
-            return False
-        paths, _filter = QFileDialog.getOpenFileNames(
-            self, "Import Text", str(Path.home()),
-            "Text and data files (*.txt *.md *.jsonl *.csv *.parquet);;All files (*)")
-        if not paths:
-            return False
-        name = _free_name(Path(paths[0]).stem or "dataset", {d["name"] for d in self.store.list_datasets()})
-        return self.jobs.import_files(paths, name) is not None
+        """Ask for files, then show the import dialog (format, field, cleaning, split, name) for them."""
+        return self.data_jobs.choose_files()
 
     @Slot()
     def export_run(self) -> bool:

@@ -6,13 +6,12 @@ usable; `describe_device` names the compute device once torch is loaded.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 from workbench.core.events import Notice
-from workbench.ui.backends import ENGINES
+from workbench.ui.backends import ENGINES, import_heavy
 
 HEAVY_MODULES = (("torch", "PyTorch"), ("transformers", "transformers"))
 
@@ -25,7 +24,7 @@ def warm_up(modules: tuple[tuple[str, str], ...] = HEAVY_MODULES, check_engines:
     for module, label in modules:
         if module not in sys.modules:
             yield Notice(f"Loading {label}…", level="info")
-            importlib.import_module(module)
+            import_heavy(module)
     engines: dict[str, str] = {}
     if check_engines:
         for engine in ENGINES:

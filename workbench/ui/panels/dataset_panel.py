@@ -1,92 +1,313 @@
-"""The dataset panel: the project's datasets and tokenizers."""
+"""The dataset panel: the project's datasets with their statistics, the built-in samples, and the
+tokenizers with a lab to try them on text.
+
+It never starts work itself: it asks through signals (the main window runs the jobs) and shows
+the progress it is given. Files or folders dropped on it open the import dialog.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QMimeData, Qt, Signal, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from workbench.core.events import Notice, Progress
 from workbench.core.store import ProjectStore
+from workbench.ui.dataset_name_field import free_name
+from workbench.ui.dataset_tokenizer_form import TokenizerForm
+from workbench.ui.widgets.dataset_stats_view import DatasetStatsView
 from workbench.ui.widgets.forms import human_count, plain_label, section_title, set_available
+from workbench.ui.widgets.import_dialog import ImportDialog
 from workbench.ui.widgets.record_table import RecordTable
+from workbench.ui.widgets.sample_gallery import SampleGallery
+from workbench.ui.widgets.tokenizer_lab import TokenizerLab
+
+SAMPLE_TEXT_CHARS = 1500  # the lab's text starts as this much of the selected dataset
+_STAGES = {"read": "Reading", "split": "Writing train and validation", "hash": "Checking",
+           "generate": "Generating", "train-tokenizer": "Training", "save-tokenizer": "Saving",
+           "encode": "Encoding the dataset", "load-tokenizer": "Loading"}
+
+
+def dropped_paths(mime: QMimeData) -> list[str]:
+    """The local files and folders in a drag, in order; [] when it carries none."""
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and url.toLocalFile()]
 
 
 class DatasetPanel(QWidget):
-    """objectName `datasetPanel`. Emits `importRequested` when the user asks to import text."""
+    """objectName `datasetPanel`. Asks for work through signals; the main window runs it."""
 
-    importRequested = Signal()
+    importRequested = Signal()  # choose files to import
+    importConfirmed = Signal(object, object)  # sources (list of paths), DatasetSpec
+    sampleRequested = Signal(str, str)  # sample key, dataset name
+    tokenizerRequested = Signal(str, object)  # dataset name, TokenizerSpec
+    encodeRequested = Signal(str, int, str)  # lab column, tokenizer id, text
+    cancelRequested = Signal()
+    importAvailabilityChanged = Signal(bool, str)  # whether importing is possible now, else why not
     datasetSelected = Signal(object)  # dataset id or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("datasetPanel")
+        self.setAcceptDrops(True)
         self._store: ProjectStore | None = None
+        self._rows: dict[int, dict[str, Any]] = {}
         self._import_missing = "Looking for the import code…"
+        self._busy = ""  # the running job's title
+        self.import_dialog: ImportDialog | None = None
         self.datasets = RecordTable(("Name", "Train", "Validation", "Documents", "Format"),
-                                    "No datasets yet. Import a text file to start.")
+                                    "No datasets yet. Import a file, drop one here, or pick a sample.")
         self.datasets.setObjectName("datasetTable")
+        self.stats = DatasetStatsView()
+        self.gallery = SampleGallery()
         self.tokenizers = RecordTable(("Name", "Kind", "Vocabulary", "Trained on"),
-                                      "No tokenizers yet. Make one from a dataset.")
+                                      "No tokenizers yet. Make one from a dataset below.")
         self.tokenizers.setObjectName("tokenizerTable")
-        self.import_button = QPushButton("Import Text…")
+        self.tokenizers.setMinimumHeight(90)
+        self.tokenizer_form = TokenizerForm()
+        self.lab = TokenizerLab()
+        self.import_button = QPushButton("Import Data…")
         self.import_button.setObjectName("importButton")
-        self.import_button.clicked.connect(self.importRequested)
         self.summary = plain_label("No project is open.")
         self.summary.setObjectName("datasetSummary")
+        self.job_label = plain_label("", wrap=False)
+        self.job_progress = QProgressBar()
+        self.job_progress.setObjectName("dataJobProgress")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelDataJobButton")
+        self.cancel_button.setToolTip("Stop; nothing half-made is kept")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("datasetTabs")
+        self.tabs.setDocumentMode(True)
+        self._build_layout()
 
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(section_title("Datasets"))
-        top_layout.addWidget(self.datasets)
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(section_title("Tokenizers"))
-        bottom_layout.addWidget(self.tokenizers)
+        self.import_button.clicked.connect(self.importRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.datasets.keySelected.connect(self._dataset_selected)
+        self.gallery.sampleRequested.connect(self._sample_clicked)
+        self.tokenizer_form.trainRequested.connect(self.tokenizerRequested)
+        self.lab.encodeRequested.connect(self.encodeRequested)
+        self.lab.sampleResetRequested.connect(self._reset_sample_text)
+        self.end_job()
+
+    def _build_layout(self) -> None:
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(bottom)
+        split.addWidget(self.datasets)
+        split.addWidget(self.stats)
         split.setChildrenCollapsible(False)
-
+        split.setStretchFactor(1, 2)
+        self.tabs.addTab(split, "Datasets")
+        self.tabs.addTab(self.gallery, "Samples")
+        tokens = QWidget()
+        tokens_layout = QVBoxLayout(tokens)
+        tokens_layout.addWidget(section_title("Tokenizers"))
+        tokens_layout.addWidget(self.tokenizers)
+        tokens_layout.addWidget(self.tokenizer_form)
+        tokens_layout.addWidget(self.lab, 1)
+        self.lab.setMinimumHeight(300)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(tokens)
+        self.tabs.addTab(scroll, "Tokenizers")
+        job = QHBoxLayout()
+        job.addWidget(self.job_label, 1)
+        job.addWidget(self.job_progress)
+        job.addWidget(self.cancel_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.import_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(job)
         layout.addLayout(buttons)
-        self.datasets.keySelected.connect(self.datasetSelected)
-        self._update_import_button()
+
+    # ---- availability --------------------------------------------------------------------------
 
     def set_import_available(self, available: bool, reason: str = "") -> None:
         self._import_missing = "" if available else reason
-        self._update_import_button()
+        self._update_buttons()
 
-    def _update_import_button(self) -> None:
-        reason = self._import_missing or ("" if self._store else "Open or create a project first.")
+    def _blocked(self) -> str:
+        if self._import_missing:
+            return self._import_missing
+        if self._store is None:
+            return "Open or create a project first."
+        return f"Wait for {self._busy} to finish, or cancel it." if self._busy else ""
+
+    def _update_buttons(self) -> None:
+        reason = self._blocked()
         set_available(self.import_button, not reason, reason,
-                      "Import a text file (txt, md, jsonl, csv, parquet or a folder) into this project")
+                      "Import text files (txt, md, jsonl, csv, parquet) or a folder into this project; "
+                      "you can also drop them here")
+        self.gallery.set_available(not reason, reason)
+        self.tokenizer_form.set_blocked(reason)
+        self.importAvailabilityChanged.emit(not reason, reason)
+
+    # ---- the project ---------------------------------------------------------------------------
 
     def set_project(self, store: ProjectStore | None) -> None:
         self._store = store
-        self._update_import_button()
+        self._update_buttons()
         self.refresh()
 
     def refresh(self) -> None:
         store = self._store
         datasets = store.list_datasets() if store else []
         tokenizers = store.list_tokenizers() if store else []
+        self._rows = {d["id"]: d for d in datasets}
         names = {d["id"]: d["name"] for d in datasets}
         self.datasets.set_records([(d["id"], _dataset_cells(d)) for d in datasets])
         self.tokenizers.set_records([(t["id"], (t["name"], t["kind"], t["vocab_size"],
                                                 names.get(t["dataset_id"], "-"))) for t in tokenizers])
+        self.tokenizer_form.set_datasets([d["name"] for d in datasets], self._selected_name())
+        self.tokenizer_form.set_taken_names(t["name"] for t in tokenizers)
+        self.lab.set_tokenizers([(t["id"], f"{t['name']}  ({t['kind']}, {t['vocab_size']:,})") for t in tokenizers])
+        if self.import_dialog is not None:
+            self.import_dialog.set_taken_names(self.dataset_names())
         if store is None:
             self.summary.setText("No project is open.")
         else:
             self.summary.setText(f"{len(datasets)} dataset{'s' * (len(datasets) != 1)}, "
                                  f"{len(tokenizers)} tokenizer{'s' * (len(tokenizers) != 1)}")
 
+    def dataset_names(self) -> list[str]:
+        return [row["name"] for row in self._rows.values()]
+
+    def select_dataset(self, dataset_id: int) -> None:
+        self.datasets.select_key(dataset_id)
+
+    def _selected_name(self) -> str | None:
+        row = self._rows.get(self.datasets.selected_key())
+        return row["name"] if row else None
+
+    @Slot(object)
+    def _dataset_selected(self, key: Any) -> None:
+        row = self._rows.get(key)
+        self.stats.show_dataset(row)
+        if row is not None:
+            self.tokenizer_form.select_dataset(row["name"])
+            self.lab.set_sample_text(self._dataset_start(row))
+        self.datasetSelected.emit(key)
+
+    def _dataset_start(self, row: dict[str, Any]) -> str:
+        """The first characters of the dataset's training text (a small read)."""
+        if self._store is None:
+            return ""
+        try:
+            with open(self._store.path(row["dir"]) / "train.txt", encoding="utf-8", errors="replace") as fh:
+                return fh.read(SAMPLE_TEXT_CHARS)
+        except OSError:
+            return ""
+
+    @Slot()
+    def _reset_sample_text(self) -> None:
+        row = self._rows.get(self.datasets.selected_key())
+        self.lab.set_sample_text(self._dataset_start(row) if row else "", force=True)
+
+    # ---- importing -----------------------------------------------------------------------------
+
+    def open_import_dialog(self, paths: Sequence[str | Path]) -> ImportDialog | None:
+        """Show the import dialog for `paths` (window-modal, not blocking); None when importing is not possible."""
+        if not paths or self._blocked():
+            return None
+        if self.import_dialog is not None:
+            self.import_dialog.close()
+        dialog = ImportDialog(paths, self.dataset_names(), self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._import_accepted)
+        dialog.finished.connect(self._import_dialog_closed)
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def _import_accepted(self) -> None:
+        dialog = self.import_dialog
+        if dialog is not None:
+            self.importConfirmed.emit(list(dialog.sources), dialog.spec())
+
+    @Slot()
+    def _import_dialog_closed(self) -> None:
+        if self.sender() is self.import_dialog:
+            self.import_dialog = None
+
+    @Slot(str)
+    def _sample_clicked(self, key: str) -> None:
+        self.sampleRequested.emit(key, free_name(key, self.dataset_names()))
+
+    def handle_drop(self, mime: QMimeData) -> bool:
+        """Open the import dialog for dropped files or folders; False when there are none."""
+        paths = dropped_paths(mime)
+        return bool(paths) and self.open_import_dialog(paths) is not None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_paths(event.mimeData()) and not self._blocked():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.handle_drop(event.mimeData()):
+            event.acceptProposedAction()
+
+    # ---- jobs ----------------------------------------------------------------------------------
+
+    def begin_job(self, title: str) -> None:
+        self._busy = title
+        self.job_label.setText(title)
+        self.job_progress.setRange(0, 0)  # busy until the first report
+        for widget in (self.job_label, self.job_progress, self.cancel_button):
+            widget.setVisible(True)
+        self._update_buttons()
+
+    def show_job_events(self, events: Iterable[Any]) -> None:
+        for event in events:
+            if isinstance(event, Progress):
+                stage = _STAGES.get(event.stage, event.stage.replace("-", " ").capitalize())
+                if event.total:
+                    self.job_progress.setRange(0, 1000)
+                    self.job_progress.setValue(int(1000 * min(event.done, event.total) / event.total))
+                else:
+                    self.job_progress.setRange(0, 0)
+                done = human_count(event.done, " B") if event.unit == "bytes" else f"{event.done:,} {event.unit}"
+                detail = event.message or done
+                self.job_label.setText(f"{self._busy}: {stage.lower()}, {detail}")
+            elif isinstance(event, Notice) and event.level == "warning":
+                self.job_label.setText(f"{self._busy}: {event.message}")
+
+    def end_job(self) -> None:
+        self._busy = ""
+        for widget in (self.job_label, self.job_progress, self.cancel_button):
+            widget.setVisible(False)
+        self._update_buttons()
+
+    def is_busy(self) -> bool:
+        return bool(self._busy)
+
+    # ---- the tokenizer lab's answers -----------------------------------------------------------
+
+    def show_encoding(self, slot: str, text: str, result: Any) -> bool:
+        return self.lab.show_encoding(slot, text, result)
+
+    def show_encoding_failure(self, slot: str, tokenizer_id: int, text: str, message: str) -> None:
+        self.lab.show_failure(slot, tokenizer_id, text, message)
+
+    def tokenizer_id(self, name: str) -> int | None:
+        """The id of the tokenizer called `name` in the table, if it is there."""
+        for row, key in enumerate(self.tokenizers.keys()):
+            if self.tokenizers.cell_text(row, 0) == name:
+                return int(key)
+        return None
 
 def _dataset_cells(row: dict[str, Any]) -> tuple:
     return (row["name"], human_count(row["train_chars"], " chars"), human_count(row["val_chars"], " chars"),

@@ -1,144 +1,118 @@
-"""The model panel: what to train on, the model's shape and the main training settings."""
+"""The model panel: what to train on, the model's shape and the training settings, with live checks,
+estimates (parameters, memory, FLOPs, time) and the learning-rate curve of the run.
+
+Checks that need no torch (`ModelSpec.validate`, `TrainSpec.validate`) run on every edit; those that
+do (`validate_against`, device, precision) and the estimates come back from background jobs that
+`MainWindow` runs for `estimateRequested` (debounced) and feeds to `show_estimate` / `show_probe`.
+A field at fault gets a red frame and the reason as tooltip; all reasons show under the form, and
+Start stays disabled while there is one.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QEvent, QTimer, Signal, Slot
+from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from workbench.core.errors import InvalidSpecError
 from workbench.core.specs import ModelSpec, TrainSpec
 from workbench.core.store import ProjectStore
-from workbench.ui.widgets.forms import align_form_labels, plain_label, set_available
+from workbench.ui import model_settings
+from workbench.ui.model_form import AUTO_TOKENIZER, DEVICES, HELP, ModelForm
+from workbench.ui.model_jobs import EstimateRequest, EstimateResult, ProbeResult, probe_key, run_seconds
+from workbench.ui.theme import is_dark
+from workbench.ui.widgets.estimate_view import WARNING_COLORS, EstimateView, human_bytes, human_seconds
+from workbench.ui.widgets.forms import align_form_labels, human_count, plain_label, set_available
+from workbench.ui.widgets.lr_curve import LrCurvePlot
+from workbench.ui.widgets.spec_form import fields_named_in, for_form, mark_invalid, select_data
 
-ARCHITECTURES = (("gpt2", "GPT-2"), ("llama", "Llama"), ("bert", "BERT (masked)"), ("lstm", "LSTM"))
-AUTO_TOKENIZER = "Automatic"
-DEVICES = (("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA GPU"), ("mps", "Apple GPU (MPS)"))
-
-
-def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setGroupSeparatorShown(True)
-    return box
+DEBOUNCE_MS = 300
+CHAR_SPECIALS = 3  # <|endoftext|>, [MASK], <unk>: reserved by every character tokenizer
+GUESSED_VOCAB = 68
 
 
-def _double(low: float, high: float, value: float, step: float, decimals: int) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(decimals)
-    box.setRange(low, high)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
-
-
-def _combo(items: tuple[tuple[str, str], ...]) -> QComboBox:
-    box = QComboBox()
-    for key, label in items:
-        box.addItem(label, key)
-    return box
-
-
-class ModelPanel(QWidget):
-    """objectName `modelPanel`. `trainingRequested(dataset, tokenizer, ModelSpec, TrainSpec)`."""
+class ModelPanel(ModelForm):
+    """objectName `modelPanel`. `trainingRequested(dataset, tokenizer, ModelSpec, TrainSpec)`;
+    `estimateRequested(EstimateRequest)` asks for checks and estimates of the current settings."""
 
     trainingRequested = Signal(str, str, object, object)
+    estimateRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelPanel")
         self._store: ProjectStore | None = None
+        self._datasets: list[dict[str, Any]] = []
+        self._tokenizers: list[dict[str, Any]] = []
         self._engine_missing = "Looking for the training engine…"
         self._running = False
+        self._vocab_exact = False
+        self._problems: dict[str, str] = {}  # field key ("" for none) -> reason, from the checks on this thread
+        self._job_problems: dict[str, str] = {}  # the same, from the estimate of the current settings
+        self._requested: EstimateRequest | None = None
+        self._estimated: EstimateResult | None = None
+        self._seconds_per_step: float | None = None
 
-        self.dataset = QComboBox()
-        self.dataset.setObjectName("trainDatasetCombo")
-        self.tokenizer = QComboBox()
-        self.tokenizer.setObjectName("trainTokenizerCombo")
-        self.tokenizer.setToolTip("Automatic: the dataset's newest tokenizer, or a new character tokenizer if it has none")
-        defaults, train_defaults = ModelSpec(), TrainSpec()
-        self.arch = _combo(ARCHITECTURES)
-        self.n_layer = _spin(1, 96, defaults.n_layer)
-        self.n_head = _spin(1, 64, defaults.n_head)
-        self.n_embd = _spin(8, 8192, defaults.n_embd, 32)
-        self.block_size = _spin(2, 32768, defaults.block_size, 32)
-        self.dropout = _double(0.0, 0.9, defaults.dropout, 0.05, 2)
-        self.batch_size = _spin(1, 4096, train_defaults.batch_size)
-        self.lr = _double(0.00001, 0.5, train_defaults.lr, 0.0001, 5)
-        self.max_steps = _spin(1, 10_000_000, train_defaults.max_steps, 100)
-        self.eval_interval = _spin(1, 1_000_000, train_defaults.eval_interval, 50)
-        self.device = _combo(DEVICES)
-        self.arch.currentIndexChanged.connect(self._arch_changed)
-
-        data_box = QGroupBox("Data")
-        data_form = QFormLayout(data_box)
-        data_form.addRow("Dataset", self.dataset)
-        data_form.addRow("Tokenizer", self.tokenizer)
-        model_box = QGroupBox("Model")
-        model_form = QFormLayout(model_box)
-        model_form.addRow("Architecture", self.arch)
-        model_form.addRow("Layers", self.n_layer)
-        model_form.addRow("Attention heads", self.n_head)
-        model_form.addRow("Embedding size", self.n_embd)
-        model_form.addRow("Context (tokens)", self.block_size)
-        model_form.addRow("Dropout", self.dropout)
-        train_box = QGroupBox("Training")
-        train_form = QFormLayout(train_box)
-        train_form.addRow("Batch size", self.batch_size)
-        train_form.addRow("Learning rate", self.lr)
-        train_form.addRow("Steps", self.max_steps)
-        train_form.addRow("Evaluate every", self.eval_interval)
-        train_form.addRow("Device", self.device)
-        align_form_labels(data_form, model_form, train_form)
-
+        self.lr_plot = LrCurvePlot()
+        self.estimates = EstimateView()
         self.problem = plain_label("")
         self.problem.setObjectName("modelProblem")
+        self.summary = plain_label("")
+        self.summary.setObjectName("estimateSummary")
         self.start_button = QPushButton("Start Training")
         self.start_button.setObjectName("startTrainingButton")
         self.start_button.clicked.connect(self.request_training)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.problem, 1)
-        buttons.addWidget(self.start_button)
+        self._build_layout()
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._request_estimate)
+        self.changed.connect(self._on_changed)
+        self._on_changed()
 
+    def _build_layout(self) -> None:
+        boxes = (self.data_box(), self.model_box(), self.training_box())
+        schedule_box = QGroupBox("Learning rate over the run")
+        QVBoxLayout(schedule_box).addWidget(self.lr_plot)
+        estimate_box = QGroupBox("Estimate")
+        QVBoxLayout(estimate_box).addWidget(self.estimates)
+        align_form_labels(*(box.layout() for box in boxes), self.estimates.form)
         form = QWidget()
         form_layout = QVBoxLayout(form)
-        for box in (data_box, model_box, train_box):
+        for box in (*boxes, schedule_box, estimate_box):
             form_layout.addWidget(box)
         form_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(form)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        buttons.addWidget(self.start_button)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.problem)
         layout.addLayout(buttons)
-        self._update_start_button()
 
     # ---- inputs from MainWindow ----------------------------------------------------------------
 
     def set_project(self, store: ProjectStore | None) -> None:
         self._store = store
-        self.refresh()
+        self._requested = None
+        self._fill_lists()
+        state = model_settings.load(store)
+        if state is not None:
+            select_data(self.dataset, state.dataset)
+            select_data(self.tokenizer, state.tokenizer)
+            self.set_specs(state.model, state.train, state.init_kind)  # emits changed
+        else:
+            self._on_changed()
 
     def refresh(self) -> None:
-        datasets = self._store.list_datasets() if self._store else []
-        tokenizers = self._store.list_tokenizers() if self._store else []
-        _refill(self.dataset, [(d["name"], d["name"]) for d in datasets])
-        _refill(self.tokenizer, [(AUTO_TOKENIZER, ""), *((f"{t['name']} ({t['kind']}, {t['vocab_size']} tokens)", t["name"])
-                                                         for t in tokenizers)])
-        self._update_start_button()
+        self._fill_lists()
+        self._on_changed()
 
     def set_training_available(self, available: bool, reason: str = "") -> None:
         self._engine_missing = "" if available else reason
@@ -148,32 +122,141 @@ class ModelPanel(QWidget):
         self._running = running
         self._update_start_button()
 
+    @Slot(object)
+    def show_estimate(self, result: EstimateResult) -> None:
+        """An estimate came back; ignored unless it is of the current settings."""
+        if result.request != self._current_request():
+            return
+        self._estimated = result
+        self._job_problems = _by_field(result.problems)
+        self._label_devices(result.devices)
+        if result.model is not None and result.request.model.init_from:
+            self.show_model_sizes(result.model)
+        model, train = result.model or result.request.model, result.request.train
+        if result.estimate is not None:
+            self.estimates.show_estimate(result.estimate, train, model.block_size, result.request.vocab_exact)
+            if result.problems or result.estimate.get("fits") is False:
+                self.estimates.set_time_pending("-")
+        else:
+            self.estimates.set_message("No estimate until the problems below are solved.")
+        self._show_problems()
+        self._update_summary()
+
+    @Slot(object)
+    def show_probe(self, result: ProbeResult) -> None:
+        request = self._current_request()
+        if request is None or result.key != probe_key(request):
+            return
+        train = request.train
+        self._seconds_per_step = result.seconds_per_step
+        if result.seconds_per_step is None:
+            self.estimates.show_time(None, train, result.problem)
+        else:
+            threads = f", {result.threads} thread{'s' * (result.threads != 1)}" if result.device == "cpu" else ""
+            detail = f"measured on {result.device.upper()}{threads}" + (", scaled up" if result.scaled else "")
+            self.estimates.show_time(result.seconds_per_step, train, detail,
+                                     run_seconds(result.seconds_per_step, train))
+        self._update_summary()
+
+    @property
+    def estimate_result(self) -> EstimateResult | None:
+        """The estimate of the current settings, once it has come back."""
+        return self._estimated
+
     # ---- the request ---------------------------------------------------------------------------
 
-    def specs(self) -> tuple[ModelSpec, TrainSpec]:
-        model = ModelSpec(arch=self.arch.currentData(), n_layer=self.n_layer.value(), n_head=self.n_head.value(),
-                          n_embd=self.n_embd.value(), block_size=self.block_size.value(),
-                          dropout=round(self.dropout.value(), 4))
-        train = TrainSpec(batch_size=self.batch_size.value(), lr=self.lr.value(), max_steps=self.max_steps.value(),
-                          eval_interval=self.eval_interval.value(), device=self.device.currentData())
-        return model, train
+    def training_specs(self) -> tuple[ModelSpec, TrainSpec]:
+        """The specs Start sends: the vocabulary is the tokenizer's (0 while none exists yet)."""
+        model, train = self.specs()
+        return replace(model, vocab_size=model.vocab_size if self._vocab_exact else 0), train
 
     def request_training(self) -> bool:
-        """Check the settings and emit `trainingRequested`; False (with the reason shown) if not."""
+        """Emit `trainingRequested` for the current settings; False when they cannot start."""
+        self._on_changed()
         if not self.start_button.isEnabled():
             return False
-        model, train = self.specs()
-        try:
-            model.validate()
-            train.validate()
-        except InvalidSpecError as exc:
-            self.problem.setText(str(exc))
-            return False
-        self.problem.setText("")
+        if self.estimates.fits is False:
+            answer = QMessageBox.question(self, "Start Training", f"{self.estimates.fit.text()}\n\nStart anyway?",
+                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                          QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        model, train = self.training_specs()
+        model_settings.save(self._store, self._state())
         self.trainingRequested.emit(self.dataset.currentData(), self.tokenizer.currentData() or "", model, train)
         return True
 
+    # ---- reacting to edits ---------------------------------------------------------------------
+
+    @Slot()
+    def _on_changed(self) -> None:
+        self._update_vocab()
+        model, train = self.specs()
+        self._problems = _by_field([exc for spec in (model, train) if (exc := _check(spec))])
+        if self.init.currentData() != "scratch" and not self.init_source.text().strip():
+            what = "folder" if self.init.currentData() == "folder" else "hub id"
+            self._problems.setdefault("init_source", f"Choose the pretrained model's {what}, or start from scratch.")
+        if "lr" not in self._problems and "max_steps" not in self._problems:
+            self.lr_plot.show_schedule(train)
+        request = self._current_request()
+        if request is None:
+            self._debounce.stop()
+            self.estimateRequested.emit(None)  # drops estimates and timings still waiting
+        if request != self._requested or request is None:
+            self._requested = None
+            self._estimated = None
+            self._job_problems = {}
+            self._seconds_per_step = None
+            if self._store is None:
+                self.estimates.set_message("Open a project: the estimates use its tokenizer's vocabulary.")
+            elif request is None:
+                self.estimates.set_message("No estimate until the problems below are solved.")
+            else:
+                self.estimates.set_pending()
+                self._debounce.start()
+        self._show_problems()
+        self._update_summary()
+
+    @Slot()
+    def _request_estimate(self) -> None:
+        request = self._current_request()
+        if request is None or request == self._requested:
+            return
+        self._requested = request
+        model_settings.remember(self._state())
+        self.estimateRequested.emit(request)
+
+    def _current_request(self) -> EstimateRequest | None:
+        if self._store is None or self._problems or self.dataset.count() == 0:
+            return None
+        model, train = self.specs()
+        if model.init_from:  # the pretrained config decides the sizes: the fields only show them
+            model = replace(model, arch="gpt2", n_layer=1, n_head=1, n_kv_head=None, n_embd=1)
+        return EstimateRequest(model, train, self._vocab_exact)
+
+    def _state(self) -> model_settings.PanelState:
+        model, train = self.training_specs()
+        return model_settings.PanelState(model, train, self.dataset.currentData() or "",
+                                         self.tokenizer.currentData() or "", self.init.currentData())
+
+    # ---- what is shown -------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Every reason the settings cannot start, in the form's words."""
+        merged = {**self._job_problems, **self._problems}
+        return list(dict.fromkeys(merged.values()))
+
+    def _show_problems(self) -> None:
+        merged = {**self._job_problems, **self._problems}
+        for key, widget in self.fields.items():
+            mark_invalid(widget, merged.get(key, ""), HELP.get(key, ""))
+        self.problem.setText("\n".join(self.problems()))
+        self.problem.setVisible(bool(self.problem.text()))
+        self._color_problem()
+        self._update_start_button()
+
     def _update_start_button(self) -> None:
+        problems = self.problems()
         if self._running:
             reason = "A training run is in progress; stop it before starting another."
         elif self._engine_missing:
@@ -183,14 +266,86 @@ class ModelPanel(QWidget):
         elif self.dataset.count() == 0:
             reason = "Import a dataset first: training needs text."
         else:
-            reason = ""
+            reason = problems[0] if problems else ""
         set_available(self.start_button, not reason, reason, "Start training this model (F5)")
 
-    def _arch_changed(self) -> None:
-        self.n_head.setEnabled(self.arch.currentData() != "lstm")  # an LSTM has no attention heads
+    def _update_summary(self) -> None:
+        numbers = self._estimated.estimate if self._estimated is not None else None
+        if numbers is None:
+            self.summary.setText("")
+            return
+        parts = [f"{human_count(numbers['params'])} parameters", human_bytes(numbers["total_bytes"])]
+        if self._seconds_per_step is not None:
+            parts.append(f"about {human_seconds(run_seconds(self._seconds_per_step, self.specs()[1]))}")
+        self.summary.setText(" · ".join(parts))
+
+    def _update_vocab(self) -> None:
+        size, exact, text = self._vocabulary()
+        self._vocab_exact = exact
+        self.set_vocab(size, text)
+
+    def _vocabulary(self) -> tuple[int, bool, str]:
+        """(size, exact, words) of the vocabulary the selected tokenizer gives."""
+        name = self.tokenizer.currentData()
+        chosen = next((t for t in self._tokenizers if t["name"] == name), None) if name else None
+        dataset = next((d for d in self._datasets if d["name"] == self.dataset.currentData()), None)
+        if chosen is None and dataset is not None:
+            chosen = max((t for t in self._tokenizers if t["dataset_id"] == dataset["id"]), key=lambda t: t["id"],
+                         default=None)
+        if chosen is not None:
+            size = int(chosen["vocab_size"])
+            return size, True, f"{size:,} tokens ({chosen['kind']} tokenizer {chosen['name']})"
+        if dataset is None:
+            return GUESSED_VOCAB, False, "-"
+        unique = (dataset.get("stats") or {}).get("unique_characters")
+        size = int(unique) + CHAR_SPECIALS if unique else GUESSED_VOCAB
+        return size, False, f"about {size:,} tokens (a character tokenizer will be made)"
+
+    def _fill_lists(self) -> None:
+        self._datasets = self._store.list_datasets() if self._store else []
+        self._tokenizers = self._store.list_tokenizers() if self._store else []
+        _refill(self.dataset, [(d["name"], d["name"]) for d in self._datasets])
+        _refill(self.tokenizer, [(AUTO_TOKENIZER, ""), *((f"{t['name']} ({t['kind']}, {t['vocab_size']:,} tokens)",
+                                                          t["name"]) for t in self._tokenizers)])
+
+    def _label_devices(self, devices: dict[str, str]) -> None:
+        if not devices:
+            return
+        names = dict(DEVICES)
+        auto = {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU"}.get(devices.get("auto", ""), "")
+        texts = {"auto": f"Automatic ({auto})" if auto else names["auto"],
+                 "cuda": f"CUDA GPU ({devices['cuda']})" if devices.get("cuda") else "CUDA GPU (not found)",
+                 "mps": names["mps"] if devices.get("mps") else "Apple GPU (MPS, not found)"}
+        for key, text in texts.items():
+            self.device.setItemText(self.device.findData(key), text)
+
+    def _color_problem(self) -> None:
+        self.problem.setStyleSheet(f"color: {WARNING_COLORS[is_dark(self.palette())]};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "problem"):
+            self._color_problem()
 
 
-def _refill(combo: QComboBox, items: list[tuple[str, str]]) -> None:
+def _check(spec: ModelSpec | TrainSpec) -> str:
+    try:
+        spec.validate()
+    except InvalidSpecError as exc:
+        return str(exc)
+    return ""
+
+
+def _by_field(messages: Any) -> dict[str, str]:
+    """{field key: message in the form's words}; "" for a message that names no field."""
+    problems: dict[str, str] = {}
+    for message in messages:
+        for key in fields_named_in(message) or [""]:
+            problems.setdefault(key, for_form(message))
+    return problems
+
+
+def _refill(combo: Any, items: list[tuple[str, str]]) -> None:
     current = combo.currentData()
     combo.blockSignals(True)
     combo.clear()

@@ -1,0 +1,168 @@
+"""Form fields for specs: spin boxes, a learning-rate box, combos, and marking a field as invalid.
+
+The rules live in the specs' `validate()` (and the core's cross checks); their messages name the
+command-line flag at fault (`--n-embd`). `fields_named_in` finds the fields a message is about, and
+`for_form` rewrites the flags into the form's own words, so the GUI explains a problem the way the
+command line does without a second copy of the rules.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+
+INVALID_PROPERTY = "invalid"
+INVALID_STYLE = "border: 2px solid #d64545; border-radius: 3px;"
+
+# (what a core message says, field key, the form's words for it); first match per key wins.
+MESSAGE_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("--n-layer", "n_layer", "layers"),
+    ("--n-head", "n_head", "attention heads"),
+    ("key/value heads", "n_kv_head", ""),
+    ("grouped-query attention", "n_kv_head", ""),
+    ("--n-embd", "n_embd", "embedding size"),
+    ("--block-size", "block_size", "context"),
+    ("positions the pretrained", "block_size", ""),
+    ("--dropout", "dropout", "dropout"),
+    ("--batch-size", "batch_size", "batch size"),
+    ("--grad-accum", "grad_accum", "gradient accumulation"),
+    ("--lr", "lr", "learning rate"),
+    ("--max-steps", "max_steps", "steps"),
+    ("--warmup", "warmup", "warmup"),
+    ("--eval-interval", "eval_interval", "evaluation interval"),
+    ("unknown schedule", "schedule", ""),
+    ("--device", "device", "device"),
+    ("fp16", "precision", ""),
+    ("--precision", "precision", "precision"),
+    ("tokenizer", "tokenizer", ""),
+    ("vocabulary", "tokenizer", ""),
+    ("pretrained model", "init_source", ""),
+    ("configuration of", "init_source", ""),
+    ("--arch", "arch", "architecture"),
+    ("bias terms", "arch", ""),
+)
+
+
+def fields_named_in(message: str) -> list[str]:
+    """The field keys a core message is about, in the order they appear in MESSAGE_FIELDS."""
+    keys: list[str] = []
+    for needle, key, _words in MESSAGE_FIELDS:
+        if needle in message and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def for_form(message: str) -> str:
+    """A core message with its command-line flags in the form's words, starting with a capital."""
+    for needle, _key, words in sorted(MESSAGE_FIELDS, key=lambda item: -len(item[0])):
+        if words and needle.startswith("--"):
+            message = message.replace(needle, words)
+    return message[:1].upper() + message[1:]
+
+
+def mark_invalid(widget: QWidget, reason: str, normal_tooltip: str = "") -> None:
+    """A red frame and the reason as tooltip; an empty `reason` restores the field."""
+    invalid = bool(reason)
+    if bool(widget.property(INVALID_PROPERTY)) != invalid:
+        widget.setProperty(INVALID_PROPERTY, invalid)
+        widget.setStyleSheet(INVALID_STYLE if invalid else "")
+    widget.setToolTip(reason if invalid else normal_tooltip)
+
+
+def is_marked(widget: QWidget) -> bool:
+    return bool(widget.property(INVALID_PROPERTY))
+
+
+def int_box(low: int, high: int, value: int, step: int = 1, special: str = "", suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setGroupSeparatorShown(True)
+    box.setAccelerated(True)
+    if special:
+        box.setSpecialValueText(special)  # shown for the minimum, e.g. "off" for 0
+    if suffix:
+        box.setSuffix(suffix)
+    return box
+
+
+def float_box(low: float, high: float, value: float, step: float, decimals: int) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+def combo(items: tuple[tuple[str, str], ...], tooltip: str = "") -> QComboBox:
+    box = QComboBox()
+    for key, label in items:
+        box.addItem(label, key)
+    if tooltip:
+        box.setToolTip(tooltip)
+    return box
+
+
+def select_data(box: QComboBox, key: object) -> bool:
+    """Select the item whose data is `key`; False (selection unchanged) when there is none."""
+    index = box.findData(key)
+    if index >= 0:
+        box.setCurrentIndex(index)
+    return index >= 0
+
+
+class LearningRateBox(QDoubleSpinBox):
+    """A learning rate typed as "3e-4" or "0.0003"; the arrows step through 1, 2, 3, 5 x 10^k."""
+
+    STEPS = (1.0, 2.0, 3.0, 5.0)
+
+    def __init__(self, value: float, low: float = 1e-6, high: float = 0.999) -> None:
+        super().__init__()
+        self.setDecimals(12)  # the value keeps its precision; the text is formatted below
+        self.setRange(low, high)
+        self.setValue(value)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.4g}"
+
+    def valueFromText(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int) -> tuple:
+        stripped = text.strip()
+        if not stripped:
+            return QValidator.State.Intermediate, text, pos
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped.rstrip("eE-+.")
+            ok = not partial or _is_float(partial)
+            return (QValidator.State.Intermediate if ok else QValidator.State.Invalid), text, pos
+        in_range = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if in_range else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:
+        ladder = [m * 10.0 ** k for k in range(-7, 1) for m in self.STEPS]
+        value = self.value()
+        if steps > 0:
+            higher = [v for v in ladder if v > value * (1 + 1e-9)]
+            target = higher[min(steps, len(higher)) - 1] if higher else value
+        else:
+            lower = [v for v in ladder if v < value * (1 - 1e-9)]
+            target = lower[-min(-steps, len(lower))] if lower else value
+        self.setValue(min(self.maximum(), max(self.minimum(), target)))
+
+
+def _is_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
