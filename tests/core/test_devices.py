@@ -64,5 +64,24 @@ def test_choose_num_threads_sets_torch_and_keeps_a_core_free(monkeypatch):
         chosen = devices.choose_num_threads(step=lambda: calls.append(torch.get_num_threads()))
         assert sorted(set(calls)) == [1, 2, 4, 5] and chosen in (1, 2, 4, 5)
         assert devices.choose_num_threads(probe=False, step=lambda: None) == 5
+        assert devices.choose_num_threads(probe=False, step=lambda: None, keep_free=0) == 6
     finally:
         torch.set_num_threads(before)
+
+
+def test_compile_is_off_by_default_and_falls_back_to_the_plain_model(monkeypatch):
+    model = torch.nn.Linear(3, 2)
+    assert devices.compile_model(model) is model
+
+    class Broken:
+        def __call__(self, *args, **kwargs):
+            raise RuntimeError("no C++ compiler")
+
+    monkeypatch.setattr(torch, "compile", lambda module: Broken())
+    monkeypatch.delenv("TORCHDYNAMO_DISABLE", raising=False)
+    wrapped = devices.compile_model(model, enabled=True)
+    assert isinstance(wrapped, devices.CompiledOrEager)
+    assert list(wrapped.state_dict()) == ["module.weight", "module.bias"]
+    x = torch.randn(4, 3)
+    torch.testing.assert_close(wrapped(x), model(x))
+    assert "no C++ compiler" in wrapped.error

@@ -34,6 +34,8 @@ def test_untied_and_grouped_query_counts_are_exact():
                  ModelSpec(arch="llama", n_layer=2, n_head=4, n_kv_head=2, n_embd=32, vocab_size=50, bias=False)):
         expected = sum(p.numel() for p in modeling.build_model(spec).parameters())
         assert estimates.count_params(spec)[0] == expected
+    untied = ModelSpec(arch="gpt2", n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=50, tie_embeddings=False)
+    assert estimates.count_params(untied)[1] == 16 * 32 + 50 * 32  # position table + input embedding
 
 
 def test_gpt2_124m_is_counted_on_the_meta_device():

@@ -19,7 +19,7 @@ from transformers import (
 
 from workbench.core import modeling
 from workbench.core.errors import CorruptProjectError, InvalidSpecError, NotFoundError, WorkbenchError
-from workbench.core.lean_gpt import LeanGPT
+from workbench.core.lean_gpt import LeanGPT, to_gpt2_config
 from workbench.core.lstm import LSTMLanguageModel
 from workbench.core.presets import PRESETS, apply_preset
 from workbench.core.specs import ModelSpec, TrainSpec
@@ -49,11 +49,14 @@ def batch(rows: int = 4, length: int = 17, seed: int = 0) -> torch.Tensor:
     return torch.randint(VOCAB, (rows, length), generator=torch.Generator().manual_seed(seed))
 
 
-def test_lean_gpt_loads_strictly_into_gpt2lmheadmodel_with_equal_logits():
+@pytest.mark.parametrize("activation", ["gelu", "gelu_new"])
+def test_lean_gpt_loads_strictly_into_gpt2lmheadmodel_with_equal_logits(activation):
     torch.manual_seed(0)
     spec = tiny("gpt2")
-    lean = modeling.build_model(spec).eval()
-    hf = GPT2LMHeadModel(modeling.hf_config(spec)).eval()
+    lean = LeanGPT(dataclasses.replace(modeling.lean_config(spec), activation=activation)).eval()
+    config = to_gpt2_config(lean.config)
+    assert config.activation_function == activation
+    hf = GPT2LMHeadModel(config).eval()
     assert {k: v.shape for k, v in hf.state_dict().items()} == {k: v.shape for k, v in lean.state_dict().items()}
     hf.load_state_dict(lean.state_dict(), strict=True)
     assert hf.lm_head.weight.data_ptr() == hf.transformer.wte.weight.data_ptr()  # still tied
@@ -206,6 +209,16 @@ def test_masking_always_predicts_at_least_one_token():
         assert (labels != -100).any()
 
 
+def test_gpt2_variant_the_lean_model_lacks_trains_as_the_hf_model(tmp_path):
+    config = GPT2Config(n_layer=1, n_head=2, n_embd=32, n_positions=16, vocab_size=VOCAB,
+                        activation_function="relu", bos_token_id=None, eos_token_id=None)
+    GPT2LMHeadModel(config).save_pretrained(tmp_path)
+    model, spec = modeling.load_pretrained(str(tmp_path))
+    assert isinstance(model, GPT2LMHeadModel)
+    loss = modeling.compute_loss(model, spec, batch(2, 9))
+    assert torch.isfinite(loss)
+
+
 def test_model_kind():
     assert [modeling.model_kind(tiny(a)) for a in ARCHS] == ["causal", "causal", "masked", "lstm"]
 
@@ -253,11 +266,16 @@ def test_load_pretrained_gpt2_folder_becomes_the_lean_gpt(tmp_path):
     hf.save_pretrained(tmp_path)
     model, spec = modeling.load_pretrained(str(tmp_path))
     assert isinstance(model, LeanGPT) and model.training
+    assert model.config.activation == "gelu_new"  # OpenAI's GPT-2 keeps its tanh GELU when fine-tuned
     assert (spec.arch, spec.n_layer, spec.n_embd, spec.block_size, spec.vocab_size) == ("gpt2", 2, 32, 24, VOCAB)
     assert spec.init_from == str(tmp_path)
     ids = batch(2, 20)
     with torch.no_grad():
         torch.testing.assert_close(model.eval()(ids).logits, hf(input_ids=ids).logits, atol=1e-5, rtol=0)
+    modeling.save_model_dir(model, spec, tmp_path / "fine-tuned")  # and keeps it through a checkpoint
+    again, _ = modeling.load_model_dir(tmp_path / "fine-tuned", for_training=True)
+    assert again.config.activation == "gelu_new"
+    assert json.loads((tmp_path / "fine-tuned" / "config.json").read_text())["activation_function"] == "gelu_new"
 
 
 def test_load_pretrained_llama_folder(tmp_path):
@@ -272,7 +290,7 @@ def test_load_pretrained_llama_folder(tmp_path):
 
 def test_load_pretrained_offline_and_missing_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(WorkbenchError, match="download it first or point to a local folder"):
+    with pytest.raises(WorkbenchError, match="offline.*download it first or point to a local folder"):
         modeling.load_pretrained("nobody-has/this-model-xyz")
     with pytest.raises(NotFoundError, match="does not exist"):
         modeling.load_pretrained(str(tmp_path / "missing" / "folder"))

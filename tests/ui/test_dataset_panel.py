@@ -176,26 +176,35 @@ def test_cancelling_an_import_leaves_the_project_unchanged(qtbot, window, empty_
     assert panel.import_button.isEnabled()
 
 
+def drag_and_drop(widget, mime: QMimeData) -> bool:
+    """What a drag does: enter (which must be accepted, else Qt never delivers the drop), then drop."""
+    point = QPoint(10, 10)
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
 def test_drop_files_and_folders(qtbot, window, empty_project, tmp_path, core_imports, shown_errors):
     folder = tmp_path / "poems"
     folder.mkdir()
     (folder / "a.txt").write_text("Roses are red.\nViolets are blue.\n", encoding="utf-8")
     (folder / "b.md").write_text("# Haiku\n\nAn old silent pond.\n", encoding="utf-8")
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    assert window.open_project(empty_project)
     panel = window.panels.dataset
-
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, file_drop([folder]),
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, enter)
-    assert enter.isAccepted()
+    mime = file_drop([folder])  # kept referenced: the events do not own it
+    assert not drag_and_drop(window, mime)  # no project: nothing to import into
+    assert window.open_project(empty_project)
     no_files = QMimeData()
     no_files.setText("just text")
-    assert not panel.handle_drop(no_files)
+    assert not drag_and_drop(panel, no_files)
 
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, file_drop([folder]),
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(window, drop)  # on the window, outside the panel: the same dialog
+    assert drag_and_drop(window, mime)  # on the window, outside the panel: the same dialog
     dialog = panel.import_dialog
     assert dialog is not None and dialog.sources == [str(folder)]
     assert dialog.format.currentData() == "folder" and dialog.name.text() == "poems"
@@ -211,9 +220,8 @@ def test_drop_files_and_folders(qtbot, window, empty_project, tmp_path, core_imp
 
     single = tmp_path / "one.txt"
     single.write_text("A single file dropped on the panel itself.", encoding="utf-8")
-    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, file_drop([single]),
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, drop)
+    mime_single = file_drop([single])
+    assert drag_and_drop(panel, mime_single)
     assert panel.import_dialog is not None and panel.import_dialog.sources == [str(single)]
     panel.import_dialog.reject()
 

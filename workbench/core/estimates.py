@@ -37,14 +37,18 @@ class Estimate:
     notes: tuple[str, ...]
 
 
+_POSITION_TABLES = ("wpe.weight", "position_embeddings.weight", "token_type_embeddings.weight")
+_INPUT_EMBEDDINGS = ("wte.weight", "embed_tokens.weight", "word_embeddings.weight", "embedding.weight")
+
+
 def count_params(spec: ModelSpec) -> tuple[int, int]:
-    """(all unique parameters, position-embedding parameters), counted on the meta device."""
+    """(all unique parameters, those only looked up, never multiplied: position tables and, when the
+    head is not tied to it, the input embedding), counted on the meta device."""
     with torch.device("meta"):
         model = build_model(spec)
     total = sum(p.numel() for p in model.parameters())  # parameters() yields tied weights once
-    positions = sum(p.numel() for name, p in model.named_parameters()
-                    if name.endswith(("wpe.weight", "position_embeddings.weight", "token_type_embeddings.weight")))
-    return total, positions
+    lookup = _POSITION_TABLES if spec.tie_embeddings else _POSITION_TABLES + _INPUT_EMBEDDINGS
+    return total, sum(p.numel() for name, p in model.named_parameters() if name.endswith(lookup))
 
 
 def activation_values_per_token(spec: ModelSpec) -> float:
@@ -69,7 +73,7 @@ def activation_values_per_token(spec: ModelSpec) -> float:
 
 def estimate(spec: ModelSpec, train: TrainSpec, device: str = "cpu") -> Estimate:
     """Memory and compute of training `spec` with `train`'s micro-batch on `device` ("auto" allowed)."""
-    params, position_params = count_params(spec)
+    params, lookup_params = count_params(spec)
     dev, present = _device_for_estimate(device)
     if present:
         precision = resolve_precision(dev, train.precision)
@@ -83,9 +87,9 @@ def estimate(spec: ModelSpec, train: TrainSpec, device: str = "cpu") -> Estimate
     activations = int(tokens * activation_values_per_token(spec) * bytes_per_value)
     total = weights + grads + optimizer + activations
     # nanoGPT's estimate_mfu / PaLM appendix B: 6 FLOPs per parameter and token (forward 2, backward 4)
-    # plus attention's 12 * layers * T * d (QK^T and AV, forward and backward); position tables do no math
+    # plus attention's 12 * layers * T * d (QK^T and AV, forward and backward); lookup tables do no math
     attention = 0 if spec.arch == "lstm" else 12 * spec.n_layer * spec.block_size * spec.n_embd
-    flops = 6.0 * (params - position_params) + attention
+    flops = 6.0 * (params - lookup_params) + attention
 
     device_memory = available_memory_bytes(dev) if present else None
     notes: list[str] = [] if present else [f"there is no {device} device here: whether it fits is unknown"]

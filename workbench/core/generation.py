@@ -81,6 +81,7 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
                 generator: torch.Generator) -> Generator[TokenGenerated, None, str]:
     eos = getattr(tokenizer, "eos_token_id", None)
     decoder = _ContinuationDecoder(tokenizer, prompt_ids[-1:])
+    names = _TokenNames(tokenizer)
     seen = list(prompt_ids)
     generated: list[int] = []
     emitted = ""
@@ -90,7 +91,7 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
         seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
                        if spec.repetition_penalty != 1.0 else logits.new_empty(0, dtype=torch.long))
         token = choose_token(process_logits(logits, seen_tensor, spec), spec, generator)
-        prob, alternatives = _model_probabilities(logits, token, tokenizer)
+        prob, alternatives = _model_probabilities(logits, token, names)
         logprob_total += math.log(max(prob, 1e-45))
         finished = token == eos or index == spec.max_new_tokens - 1
         if token != eos:
@@ -112,12 +113,25 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
     return emitted
 
 
-def _model_probabilities(logits: torch.Tensor, token: int, tokenizer) -> tuple[float, tuple[tuple[str, float], ...]]:
+def _model_probabilities(logits: torch.Tensor, token: int,
+                         names: _TokenNames) -> tuple[float, tuple[tuple[str, float], ...]]:
     probs = logits.softmax(-1)
     top = torch.topk(probs, min(ALTERNATIVES, probs.numel()))
     values = torch.cat([probs[token].reshape(1), top.values]).tolist()
-    alternatives = tuple((tokenizer.token_text(int(i)), float(p)) for i, p in zip(top.indices.tolist(), values[1:], strict=True))
+    alternatives = tuple((names[i], float(p)) for i, p in zip(top.indices.tolist(), values[1:], strict=True))
     return float(values[0]), alternatives
+
+
+class _TokenNames(dict):
+    """`tokenizer.token_text` per id, remembered: the same few ids come up as alternatives again and again."""
+
+    def __init__(self, tokenizer) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+
+    def __missing__(self, token_id: int) -> str:
+        text = self[token_id] = self.tokenizer.token_text(int(token_id))
+        return text
 
 
 class _ContinuationDecoder:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,19 +21,22 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import (
     AutoConfig,
-    BertConfig,
     BertForMaskedLM,
     GPT2Config,
     GPT2LMHeadModel,
-    LlamaConfig,
     LlamaForCausalLM,
-    PretrainedConfig,
 )
 from transformers.utils import logging as hf_logging
 
 from workbench.core.errors import CorruptProjectError, InvalidSpecError, NotFoundError, WorkbenchError
-from workbench.core.lean_gpt import LeanGPT, LeanGPTConfig, from_gpt2_config, to_gpt2_config
+from workbench.core.lean_gpt import LeanGPT, from_gpt2_config, to_gpt2_config
 from workbench.core.lstm import LSTM_MODEL_TYPE, LSTMLanguageModel
+from workbench.core.model_configs import (  # noqa: F401  (re-exported: part of this module's API)
+    hf_config,
+    lean_config,
+    llama_intermediate_size,
+    spec_from_hf_config,
+)
 from workbench.core.specs import ModelSpec, TrainSpec, spec_from_dict, spec_to_dict
 
 CONFIG_FILE = "config.json"
@@ -58,67 +62,16 @@ def model_kind(spec) -> str:
     return {"gpt2": "causal", "llama": "causal", "bert": "masked", "lstm": "lstm"}[spec.arch]
 
 
-def llama_intermediate_size(n_embd: int) -> int:
-    # SwiGLU has three matrices instead of two, so 8/3*d keeps the MLP near GPT's 4*d parameters;
-    # rounded up to a multiple of 32 for matmul-friendly shapes (Llama itself rounds to 256).
-    return -(-(8 * n_embd // 3) // 32) * 32
-
-
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The plain module inside DistributedDataParallel and/or torch.compile wrappers."""
-    model = getattr(model, "module", model)
-    return getattr(model, "_orig_mod", model)
-
-
-def hf_config(spec: ModelSpec) -> PretrainedConfig:
-    """The transformers config of a gpt2 / llama / bert spec."""
-    common = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.tie_embeddings,
-                  bos_token_id=None, eos_token_id=None, pad_token_id=None, attn_implementation="sdpa")
-    if spec.arch == "gpt2":
-        return to_gpt2_config(_lean_config(spec))
-    if spec.arch == "llama":
-        return LlamaConfig(hidden_size=spec.n_embd, intermediate_size=llama_intermediate_size(spec.n_embd),
-                           num_hidden_layers=spec.n_layer, num_attention_heads=spec.n_head,
-                           num_key_value_heads=spec.n_kv_head or spec.n_head,
-                           max_position_embeddings=spec.block_size, attention_bias=spec.bias,
-                           mlp_bias=spec.bias, attention_dropout=spec.dropout,
-                           architectures=["LlamaForCausalLM"], **common)
-    if spec.arch == "bert":
-        return BertConfig(hidden_size=spec.n_embd, num_hidden_layers=spec.n_layer,
-                          num_attention_heads=spec.n_head, intermediate_size=4 * spec.n_embd,
-                          max_position_embeddings=spec.block_size, hidden_dropout_prob=spec.dropout,
-                          attention_probs_dropout_prob=spec.dropout, architectures=["BertForMaskedLM"],
-                          **common)
-    raise InvalidSpecError(f"architecture {spec.arch!r} has no transformers config")
-
-
-def spec_from_hf_config(config: PretrainedConfig, init_from: str | None = None) -> ModelSpec:
-    """Describe a transformers config as a ModelSpec (sizes only; the config stays the truth)."""
-    kind = getattr(config, "model_type", "")
-    tie = bool(getattr(config, "tie_word_embeddings", True))
-    if kind == "gpt2":
-        return ModelSpec(arch="gpt2", n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
-                         block_size=config.n_positions, dropout=float(config.resid_pdrop),
-                         vocab_size=config.vocab_size, tie_embeddings=tie, init_from=init_from)
-    if kind == "llama":
-        kv = config.num_key_value_heads
-        return ModelSpec(arch="llama", n_layer=config.num_hidden_layers, n_head=config.num_attention_heads,
-                         n_kv_head=None if kv in (None, config.num_attention_heads) else kv,
-                         n_embd=config.hidden_size, block_size=config.max_position_embeddings,
-                         dropout=float(config.attention_dropout), vocab_size=config.vocab_size,
-                         bias=bool(config.attention_bias), tie_embeddings=tie, init_from=init_from)
-    if kind == "bert":
-        return ModelSpec(arch="bert", n_layer=config.num_hidden_layers, n_head=config.num_attention_heads,
-                         n_embd=config.hidden_size, block_size=config.max_position_embeddings,
-                         dropout=float(config.hidden_dropout_prob), vocab_size=config.vocab_size,
-                         tie_embeddings=tie, init_from=init_from)
-    raise InvalidSpecError(f"model type {kind!r} is not supported: use a GPT-2, Llama or BERT model")
-
-
-def _lean_config(spec: ModelSpec) -> LeanGPTConfig:
-    return LeanGPTConfig(vocab_size=spec.vocab_size, block_size=spec.block_size, n_layer=spec.n_layer,
-                         n_head=spec.n_head, n_embd=spec.n_embd, dropout=spec.dropout,
-                         tie_embeddings=spec.tie_embeddings)
+    """The plain module inside DistributedDataParallel / torch.compile / `devices.CompiledOrEager`."""
+    for _ in range(4):  # wrappers may nest (DDP around a compiled model)
+        inner = getattr(model, "module", None)
+        if not isinstance(inner, torch.nn.Module):
+            inner = getattr(model, "_orig_mod", None)
+        if not isinstance(inner, torch.nn.Module):
+            return model
+        model = inner
+    return model
 
 
 def build_model(spec: ModelSpec) -> torch.nn.Module:
@@ -128,7 +81,7 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
         raise InvalidSpecError("the model's vocabulary size is unknown: choose a tokenizer first")
     _check_arch_options(spec)
     if spec.arch == "gpt2":
-        return LeanGPT(_lean_config(spec))
+        return LeanGPT(lean_config(spec))
     if spec.arch == "lstm":
         return LSTMLanguageModel(spec.vocab_size, spec.n_embd, spec.n_layer, spec.dropout,
                                  spec.tie_embeddings, spec.bias)
@@ -313,7 +266,7 @@ def load_pretrained(source: str) -> tuple[torch.nn.Module, ModelSpec]:
         if not (path / CONFIG_FILE).is_file():
             raise NotFoundError(f"{path} has no config.json: point to a Hugging Face model folder "
                                 "(config.json + model.safetensors)")
-        return _load_pretrained(str(path), source, local_only=True)
+        return _load_pretrained(str(path), source, local_only=True, folder=True)
     looks_like_path = (source.startswith((".", "~", "/", "\\")) or "\\" in source
                        or source.count("/") > 1 or source[1:2] == ":")
     if looks_like_path:  # hub ids are "name" or "owner/name"
@@ -321,13 +274,27 @@ def load_pretrained(source: str) -> tuple[torch.nn.Module, ModelSpec]:
     try:  # the local cache first: fast, and the only option offline
         return _load_pretrained(source, source, local_only=True)
     except WorkbenchError:
-        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-            raise
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or not _hub_reachable():
+            raise  # offline: fail now rather than after huggingface_hub's ~25 s of retries
     return _load_pretrained(source, source, local_only=False)
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 @_quiet_transformers()
-def _load_pretrained(where: str, source: str, local_only: bool) -> tuple[torch.nn.Module, ModelSpec]:
+def _load_pretrained(where: str, source: str, local_only: bool,
+                     folder: bool = False) -> tuple[torch.nn.Module, ModelSpec]:
     try:
         config = AutoConfig.from_pretrained(where, local_files_only=local_only, trust_remote_code=False)
         spec = spec_from_hf_config(config, init_from=source)
@@ -337,8 +304,13 @@ def _load_pretrained(where: str, source: str, local_only: bool) -> tuple[torch.n
     except WorkbenchError:
         raise
     except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors...
-        raise WorkbenchError(f"could not load {source!r}{' offline' if local_only else ''}: download it "
-                             f"first or point to a local folder ({type(exc).__name__}: {exc})") from exc
+        detail = f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        if folder:
+            raise WorkbenchError(f"could not load the model in {source}: {detail}; it needs config.json and "
+                                 "model.safetensors from a GPT-2, Llama or BERT model") from exc
+        where_from = "offline: it is not in the local Hugging Face cache" if local_only else "from the hub"
+        raise WorkbenchError(f"could not load {source!r} {where_from}; download it first or point to a "
+                             f"local folder {detail}") from exc
     model: torch.nn.Module = hf
     lean_cfg = from_gpt2_config(config) if spec.arch == "gpt2" else None
     if lean_cfg is not None:

@@ -33,6 +33,7 @@ class Encoding:
     ids: tuple[int, ...]  # the first MAX_SHOWN_TOKENS ids
     texts: tuple[str, ...]  # their display texts
     special_ids: frozenset[int]  # ids to mark as special (unknown, end of text, ...)
+    unknown_id: int | None = None  # shown as the character it replaced, marked unknown
 
     @property
     def tokens_per_char(self) -> float:
@@ -104,13 +105,24 @@ def _unknown_chars(tokenizer: Any, text: str, ids: list[int]) -> int:
     return sum(end - start for i, (start, end) in zip(encoding.ids, encoding.offsets, strict=True) if i == unk)
 
 
+def _display_texts(tokenizer: Any, text: str, ids: list[int]) -> tuple[str, ...]:
+    """`token_text` of each id; a character-level `<unk>` shows the character it stands for."""
+    from workbench.core.tokenizer_display import visible
+
+    texts = [tokenizer.token_text(i) for i in ids]
+    if tokenizer.kind == "char" and tokenizer.unk_token_id in ids:
+        for index, token_id in enumerate(ids):  # one token per code point: index i is text[i]
+            if token_id == tokenizer.unk_token_id and index < len(text):
+                texts[index] = visible(text[index])
+    return tuple(texts)
+
+
 def encode_job(store: Any, tokenizer_id: int, text: str) -> Iterator[Any]:
     """Encode `text` with a project tokenizer; returns an `Encoding`."""
+    yield from ()  # a generator that reports nothing: the lab says "Encoding…", the status bar stays quiet
     row = store.get_tokenizer(tokenizer_id)
-    yield Notice(f"Encoding with {row['name']!r}…", level="info")
     tokenizer = _project_tokenizer(store, row)
     ids = tokenizer.encode(text)
-    yield Notice(f"{len(ids):,} tokens", level="info")
     shown = ids[:MAX_SHOWN_TOKENS]
     special = set(tokenizer.special_tokens.values())
     if tokenizer.unk_token_id is not None:
@@ -119,5 +131,5 @@ def encode_job(store: Any, tokenizer_id: int, text: str) -> Iterator[Any]:
         tokenizer_id=int(row["id"]), tokenizer_name=row["name"], kind=tokenizer.kind,
         vocab_size=int(tokenizer.vocab_size), chars=len(text), token_count=len(ids),
         distinct_ids=len(set(ids)), unknown_chars=_unknown_chars(tokenizer, text, ids),
-        ids=tuple(int(i) for i in shown), texts=tuple(tokenizer.token_text(i) for i in shown),
-        special_ids=frozenset(int(i) for i in special))
+        ids=tuple(int(i) for i in shown), texts=_display_texts(tokenizer, text, shown),
+        special_ids=frozenset(int(i) for i in special), unknown_id=tokenizer.unk_token_id)

@@ -37,13 +37,13 @@ def free_name(stem: str, taken: Iterable[str]) -> str:
 class NameField(QWidget):
     """A QLineEdit plus an inline message. `what` names the thing: "dataset", "tokenizer"."""
 
-    validityChanged = Signal(bool)
+    validityChanged = Signal(bool)  # whenever the problem changes; True when there is none
 
     def __init__(self, what: str, taken: Iterable[str] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.what = what
         self._taken = set(taken)
-        self._valid: bool | None = None
+        self._problem: str | None = None
         self.edit = QLineEdit()
         self.edit.setMaxLength(MAX_NAME)
         self.edit.setClearButtonEnabled(True)
@@ -95,9 +95,9 @@ class NameField(QWidget):
         palette = self.message.palette()
         palette.setColor(QPalette.ColorRole.WindowText, error_color(self.palette()))
         self.message.setPalette(palette)
-        if self._valid is not (not problem):
-            self._valid = not problem
-            self.validityChanged.emit(self._valid)
+        if self._problem != problem:  # also from one problem to another: the OK button's tooltip follows
+            self._problem = problem
+            self.validityChanged.emit(not problem)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -14,7 +14,14 @@ import functools
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from workbench.engine.runner import Job, JobRunner
-from workbench.ui.model_jobs import EstimateRequest, EstimateResult, ProbeResult, estimate_job, probe_job, probe_key
+from workbench.ui.model_jobs import (
+    EstimateRequest,
+    EstimateResult,
+    ProbeResult,
+    estimate_job,
+    probe_job,
+    probe_key,
+)
 
 TRAIN_LANE, LANE = "train", "background"
 BUSY_TRAINING = "measured when no training is running"
@@ -33,6 +40,7 @@ class ModelEstimator(QObject):
         self._probe_job: Job | None = None
         self._probe_cache: dict[tuple, ProbeResult] = {}
         self._probe_ready: EstimateResult | None = None  # the newest estimate, waiting for its probe
+        self._probing: EstimateResult | None = None  # the estimate the running probe times
         self._probe_timer = QTimer(self)
         self._probe_timer.setSingleShot(True)
         self._probe_timer.setInterval(probe_delay_ms)
@@ -65,10 +73,15 @@ class ModelEstimator(QObject):
 
     @Slot(int, str, str)
     def _on_job_started(self, job_id: int, lane: str, name: str) -> None:
-        if lane == TRAIN_LANE:
-            self._probe_timer.stop()
-            if self._probe_job is not None and self._probe_job.is_active:
-                self._probe_job.stop()
+        if lane != TRAIN_LANE:
+            return
+        self._probe_timer.stop()
+        if self._probe_job is not None and self._probe_job.is_active:
+            self._probe_job.stop()
+            if self._probing is not None and self._probing.request == self._latest:
+                self._probe_ready = self._probing  # timed again once training is over
+        if self._probe_ready is not None:
+            self.probed.emit(ProbeResult(probe_key(self._probe_ready.request), problem=BUSY_TRAINING))
 
     @Slot(int, str, str, object)
     def _on_job_finished(self, job_id: int, lane: str, outcome: str, result: object) -> None:
@@ -119,7 +132,12 @@ class ModelEstimator(QObject):
         if self._probe_job is not None and self._probe_job.is_active:
             self._probe_timer.start()  # the old probe closes at its next yield; try again shortly
             return
+        cached = self._probe_cache.get(probe_key(ready.request))
         self._probe_ready = None
+        if cached is not None:  # the probe that just ended timed this very step
+            self.probed.emit(cached)
+            return
+        self._probing = ready
         factory = functools.partial(probe_job, ready.request, ready.model, float(ready.estimate["flops_per_token"]))
         self._probe_job = self.runner.start(LANE, factory, name=_name(ready.request))
 

@@ -23,15 +23,14 @@ from PySide6.QtWidgets import (
 
 from workbench.core.presets import PRESETS, apply_preset
 from workbench.core.specs import ModelSpec, TrainSpec
-from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.model_choices import DEVICES
+from workbench.ui.widgets.forms import plain_label
 from workbench.ui.widgets.spec_form import LearningRateBox, combo, float_box, int_box, select_data
 
 ARCHITECTURES = (("gpt2", "GPT-2"), ("llama", "Llama"), ("bert", "BERT (masked)"), ("lstm", "LSTM"))
 INIT_KINDS = (("scratch", "From scratch"), ("folder", "Pretrained folder"), ("hub", "Hugging Face hub id"))
 SCHEDULES = (("cosine", "Cosine"), ("linear", "Linear"), ("constant", "Constant"))
 PRECISIONS = (("fp32", "fp32 (full)"), ("bf16", "bf16 (mixed)"), ("fp16", "fp16 (mixed, GPU)"), ("auto", "Automatic"))
-DEVICES = (("auto", "Automatic"), ("cpu", "CPU"), ("cuda", "CUDA GPU"), ("mps", "Apple GPU (MPS)"))
-AUTO_TOKENIZER = "Automatic"
 CUSTOM = ""
 SIZE_FIELDS = ("arch", "preset", "n_layer", "n_head", "n_kv_head", "n_embd")
 
@@ -63,7 +62,7 @@ HELP = {
 
 
 def _preset_label(name: str) -> str:
-    return f"{name} ({human_count(PRESETS[name].approx_params)})"
+    return f"{name} — {PRESETS[name].approx_params / 1e6:.1f}M parameters"
 
 
 class ModelForm(QWidget):
@@ -120,7 +119,7 @@ class ModelForm(QWidget):
     # ---- layout pieces (the panel arranges them) -----------------------------------------------
 
     def data_box(self) -> QGroupBox:
-        return _group("Data", (("Dataset", self.dataset), ("Tokenizer", self.tokenizer), ("Vocabulary", self.vocab_label)))
+        return _group("Training data", (("Dataset", self.dataset), ("Tokenizer", self.tokenizer), ("Vocabulary", self.vocab_label)))
 
     def model_box(self) -> QGroupBox:
         source = QWidget()

@@ -20,8 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.errors import InvalidSpecError, WorkbenchError
 from workbench.core.specs import ModelSpec, TrainSpec
+from workbench.ui.backends import import_heavy
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +95,14 @@ def estimate_job(request: EstimateRequest) -> Iterator[EstimateStage]:
         return EstimateResult(request, problems=(f"the estimate failed ({type(exc).__name__}: {exc})",))
 
 
-def _estimate(request: EstimateRequest) -> EstimateResult:
-    from workbench.core.errors import InvalidSpecError
-    from workbench.core.estimates import estimate
-    from workbench.core.modeling import validate_against
+def _core(module: str) -> Any:
+    """A core module that imports torch (through the lock every job's heavy imports share)."""
+    return import_heavy(f"workbench.core.{module}")
 
+
+def _estimate(request: EstimateRequest) -> EstimateResult:
+    estimate = _core("estimates").estimate
+    validate_against = _core("modeling").validate_against
     spec, train = request.model, request.train
     vocab = spec.vocab_size
     positions = None
@@ -125,20 +129,17 @@ def _estimate(request: EstimateRequest) -> EstimateResult:
 
 
 def _check_device(train: TrainSpec) -> None:
-    from workbench.core.devices import choose_device, resolve_precision
-
-    resolve_precision(choose_device(train.device), train.precision)
+    devices = _core("devices")
+    devices.resolve_precision(devices.choose_device(train.device), train.precision)
 
 
 def pretrained_config_spec(source: str) -> ModelSpec:
     """A pretrained model's sizes from its config alone (no weights): a local folder or a cached hub id."""
-    from transformers import AutoConfig
-
-    from workbench.core.modeling import spec_from_hf_config
-
+    auto_config = import_heavy("transformers").AutoConfig
+    spec_from_hf_config = _core("modeling").spec_from_hf_config
     path = Path(source).expanduser()
     try:
-        config = AutoConfig.from_pretrained(str(path) if path.is_dir() else source, local_files_only=True,
+        config = auto_config.from_pretrained(str(path) if path.is_dir() else source, local_files_only=True,
                                             trust_remote_code=False)
     except Exception as exc:  # transformers raises OSError, ValueError...
         raise WorkbenchError(f"cannot read the configuration of {source!r}: choose a Hugging Face model folder "
@@ -149,10 +150,8 @@ def pretrained_config_spec(source: str) -> ModelSpec:
 
 def detect_devices() -> dict[str, str]:
     """{"auto": the device "auto" picks, "cuda": GPU name or "", "mps": "Apple GPU" or ""}."""
-    import torch
-
-    from workbench.core.devices import choose_device
-
+    torch = import_heavy("torch")
+    choose_device = _core("devices").choose_device
     cuda = ""
     try:
         if torch.cuda.is_available():
@@ -169,10 +168,9 @@ def probe_job(request: EstimateRequest, estimated: ModelSpec, flops_per_token: f
     key = probe_key(request)
     yield EstimateStage("threads")
     try:
-        from workbench.core.devices import choose_device, choose_num_threads
-
-        threads = choose_num_threads()  # the same count training will use (set once per process)
-        device = choose_device(request.train.device)
+        devices = _core("devices")
+        threads = devices.choose_num_threads()  # the same count training will use (set once per process)
+        device = devices.choose_device(request.train.device)
         seconds, scaled = yield from _measure(estimated, request.train, device.type, flops_per_token)
         return ProbeResult(key, seconds, scaled, device.type, threads)
     except WorkbenchError as exc:
@@ -203,8 +201,7 @@ def probe_plan(spec: ModelSpec, train: TrainSpec, device_type: str,
 
 def _measure(spec: ModelSpec, train: TrainSpec, device_type: str,
              flops_per_token: float) -> Iterator[EstimateStage]:
-    from workbench.core.estimates import probe_step_time
-
+    probe_step_time = _core("estimates").probe_step_time
     plan = probe_plan(spec, train, device_type, flops_per_token)
     yield EstimateStage("probe")
     if plan is None:

@@ -76,6 +76,7 @@ class DatasetPanel(QWidget):
                                       "No tokenizers yet. Make one from a dataset below.")
         self.tokenizers.setObjectName("tokenizerTable")
         self.tokenizers.setMinimumHeight(90)
+        self.tokenizers.setMaximumHeight(150)  # the lab below needs the height more
         self.tokenizer_form = TokenizerForm()
         self.lab = TokenizerLab()
         self.import_button = QPushButton("Import Data…")
@@ -107,7 +108,9 @@ class DatasetPanel(QWidget):
         split.addWidget(self.datasets)
         split.addWidget(self.stats)
         split.setChildrenCollapsible(False)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([120, 600])  # a few rows of datasets; the statistics need the room
         self.tabs.addTab(split, "Datasets")
         self.tabs.addTab(self.gallery, "Samples")
         tokens = QWidget()
@@ -279,7 +282,7 @@ class DatasetPanel(QWidget):
                     self.job_progress.setValue(int(1000 * min(event.done, event.total) / event.total))
                 else:
                     self.job_progress.setRange(0, 0)
-                done = human_count(event.done, " B") if event.unit == "bytes" else f"{event.done:,} {event.unit}"
+                done = human_count(event.done, "B") if event.unit == "bytes" else f"{event.done:,} {event.unit}"
                 detail = event.message or done
                 self.job_label.setText(f"{self._busy}: {stage.lower()}, {detail}")
             elif isinstance(event, Notice) and event.level == "warning":

@@ -14,23 +14,29 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal, Slot
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QMessageBox, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from workbench.core.errors import InvalidSpecError
 from workbench.core.specs import ModelSpec, TrainSpec
 from workbench.core.store import ProjectStore
 from workbench.ui import model_settings
-from workbench.ui.model_form import AUTO_TOKENIZER, DEVICES, HELP, ModelForm
+from workbench.ui.model_choices import fill_data_choices, label_devices, vocabulary
+from workbench.ui.model_form import HELP, ModelForm
 from workbench.ui.model_jobs import EstimateRequest, EstimateResult, ProbeResult, probe_key, run_seconds
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.estimate_view import WARNING_COLORS, EstimateView, human_bytes, human_seconds
 from workbench.ui.widgets.forms import align_form_labels, human_count, plain_label, set_available
 from workbench.ui.widgets.lr_curve import LrCurvePlot
-from workbench.ui.widgets.spec_form import fields_named_in, for_form, mark_invalid, select_data
+from workbench.ui.widgets.spec_form import mark_invalid, problems_by_field, select_data, spec_problem
 
 DEBOUNCE_MS = 300
-CHAR_SPECIALS = 3  # <|endoftext|>, [MASK], <unk>: reserved by every character tokenizer
-GUESSED_VOCAB = 68
 
 
 class ModelPanel(ModelForm):
@@ -128,8 +134,8 @@ class ModelPanel(ModelForm):
         if result.request != self._current_request():
             return
         self._estimated = result
-        self._job_problems = _by_field(result.problems)
-        self._label_devices(result.devices)
+        self._job_problems = problems_by_field(result.problems)
+        label_devices(self.device, result.devices)
         if result.model is not None and result.request.model.init_from:
             self.show_model_sizes(result.model)
         model, train = result.model or result.request.model, result.request.train
@@ -192,7 +198,7 @@ class ModelPanel(ModelForm):
     def _on_changed(self) -> None:
         self._update_vocab()
         model, train = self.specs()
-        self._problems = _by_field([exc for spec in (model, train) if (exc := _check(spec))])
+        self._problems = problems_by_field([exc for spec in (model, train) if (exc := spec_problem(spec))])
         if self.init.currentData() != "scratch" and not self.init_source.text().strip():
             what = "folder" if self.init.currentData() == "folder" else "hub id"
             self._problems.setdefault("init_source", f"Choose the pretrained model's {what}, or start from scratch.")
@@ -280,44 +286,14 @@ class ModelPanel(ModelForm):
         self.summary.setText(" · ".join(parts))
 
     def _update_vocab(self) -> None:
-        size, exact, text = self._vocabulary()
-        self._vocab_exact = exact
-        self.set_vocab(size, text)
-
-    def _vocabulary(self) -> tuple[int, bool, str]:
-        """(size, exact, words) of the vocabulary the selected tokenizer gives."""
-        name = self.tokenizer.currentData()
-        chosen = next((t for t in self._tokenizers if t["name"] == name), None) if name else None
-        dataset = next((d for d in self._datasets if d["name"] == self.dataset.currentData()), None)
-        if chosen is None and dataset is not None:
-            chosen = max((t for t in self._tokenizers if t["dataset_id"] == dataset["id"]), key=lambda t: t["id"],
-                         default=None)
-        if chosen is not None:
-            size = int(chosen["vocab_size"])
-            return size, True, f"{size:,} tokens ({chosen['kind']} tokenizer {chosen['name']})"
-        if dataset is None:
-            return GUESSED_VOCAB, False, "-"
-        unique = (dataset.get("stats") or {}).get("unique_characters")
-        size = int(unique) + CHAR_SPECIALS if unique else GUESSED_VOCAB
-        return size, False, f"about {size:,} tokens (a character tokenizer will be made)"
+        vocab = vocabulary(self._datasets, self._tokenizers, self.dataset.currentData(), self.tokenizer.currentData())
+        self._vocab_exact = vocab.exact
+        self.set_vocab(vocab.size, vocab.text)
 
     def _fill_lists(self) -> None:
         self._datasets = self._store.list_datasets() if self._store else []
         self._tokenizers = self._store.list_tokenizers() if self._store else []
-        _refill(self.dataset, [(d["name"], d["name"]) for d in self._datasets])
-        _refill(self.tokenizer, [(AUTO_TOKENIZER, ""), *((f"{t['name']} ({t['kind']}, {t['vocab_size']:,} tokens)",
-                                                          t["name"]) for t in self._tokenizers)])
-
-    def _label_devices(self, devices: dict[str, str]) -> None:
-        if not devices:
-            return
-        names = dict(DEVICES)
-        auto = {"cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU"}.get(devices.get("auto", ""), "")
-        texts = {"auto": f"Automatic ({auto})" if auto else names["auto"],
-                 "cuda": f"CUDA GPU ({devices['cuda']})" if devices.get("cuda") else "CUDA GPU (not found)",
-                 "mps": names["mps"] if devices.get("mps") else "Apple GPU (MPS, not found)"}
-        for key, text in texts.items():
-            self.device.setItemText(self.device.findData(key), text)
+        fill_data_choices(self.dataset, self.tokenizer, self._datasets, self._tokenizers)
 
     def _color_problem(self) -> None:
         self.problem.setStyleSheet(f"color: {WARNING_COLORS[is_dark(self.palette())]};")
@@ -327,30 +303,3 @@ class ModelPanel(ModelForm):
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "problem"):
             self._color_problem()
 
-
-def _check(spec: ModelSpec | TrainSpec) -> str:
-    try:
-        spec.validate()
-    except InvalidSpecError as exc:
-        return str(exc)
-    return ""
-
-
-def _by_field(messages: Any) -> dict[str, str]:
-    """{field key: message in the form's words}; "" for a message that names no field."""
-    problems: dict[str, str] = {}
-    for message in messages:
-        for key in fields_named_in(message) or [""]:
-            problems.setdefault(key, for_form(message))
-    return problems
-
-
-def _refill(combo: Any, items: list[tuple[str, str]]) -> None:
-    current = combo.currentData()
-    combo.blockSignals(True)
-    combo.clear()
-    for label, key in items:
-        combo.addItem(label, key)
-    index = combo.findData(current)
-    combo.setCurrentIndex(index if index >= 0 else 0)
-    combo.blockSignals(False)

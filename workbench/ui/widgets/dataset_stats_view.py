@@ -29,6 +29,7 @@ from workbench.ui.theme import is_dark, plot_colors, series_colors
 from workbench.ui.widgets.forms import human_count, plain_label, section_title
 
 TOP_CHARACTERS_SHOWN = 24
+CHART_HEIGHT = 200
 MAX_AXIS_LABELS = 8
 _VISIBLE = {ord(" "): "·", ord("\n"): "⏎", ord("\t"): "→", ord("\r"): "␍"}
 
@@ -48,7 +49,7 @@ class BarChart(pg.PlotWidget):
     def __init__(self, x_label: str, y_label: str, parent: QWidget | None = None) -> None:
         self._ready = False  # the base constructor already sends palette changes
         super().__init__(parent)
-        self.setMinimumHeight(170)
+        self.setFixedHeight(CHART_HEIGHT)  # pyqtgraph's size hint is large; the page scrolls instead
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         item = self.getPlotItem()
@@ -105,6 +106,7 @@ class DatasetStatsView(QScrollArea):
         self.empty = plain_label("Select a dataset to see its statistics.")
         self.summary = QFormLayout()
         self.summary.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.summary.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.warnings_box = QWidget()
         self.warnings_layout = QVBoxLayout(self.warnings_box)
         self.warnings_layout.setContentsMargins(0, 0, 0, 0)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 from workbench.core.specs import TrainSpec
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.widgets.spec_form import for_form
 
 ROWS = (("params", "Parameters"), ("weights", "Weights"), ("grads", "Gradients"), ("optimizer", "Optimizer (AdamW)"),
         ("activations", "Activations"), ("total", "Memory in all"), ("flops", "Compute"),
@@ -101,12 +102,12 @@ class EstimateView(QWidget):
         if fits is False:
             warning = next((n for n in notes if n.startswith("needs about")), "")
             notes = [n for n in notes if n != warning]
-            self._set_fit(False, f"Will not fit: {warning}" if warning else "Will not fit in memory.")
+            self._set_fit(False, f"Will not fit: {for_form(warning)}" if warning else "Will not fit in memory.")
         elif fits and available:
             self._set_fit(True, f"Fits: {human_bytes(numbers['total_bytes'])} of {human_bytes(available)} available.")
         else:
             self._set_fit(None, "")
-        self.notes.setText("\n".join(f"• {n[:1].upper()}{n[1:]}" for n in notes))
+        self.notes.setText("\n".join(f"• {for_form(n)}" for n in notes))
 
     def show_time(self, seconds_per_step: float | None, train: TrainSpec, detail: str = "",
                   run_seconds: float | None = None) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QSignalBlocker, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -111,7 +112,9 @@ class ImportDialog(QDialog):
         self._build_layout()
 
         detected = self._detected_format()
-        self.format.setCurrentIndex(max(0, self.format.findData(detected)))
+        index = max(0, self.format.findData(detected))
+        self.format.setItemText(index, f"{self.format.itemText(index)} (detected)")
+        self.format.setCurrentIndex(index)
         self.format.currentIndexChanged.connect(self._format_changed)
         self.field.currentIndexChanged.connect(self.refresh_preview)
         for box in (self.normalize_newlines, self.nfc, self.strip, self.replace_invalid):
@@ -228,8 +231,7 @@ class ImportDialog(QDialog):
         try:
             result = preview([Path(s) for s in self.sources], spec, max_records=PREVIEW_RECORDS)
             if table and result.fields and spec.field not in result.fields:
-                self._set_fields(result.fields)  # the first look: choose "text" or the first field
-                result = preview([Path(s) for s in self.sources], self.spec(), max_records=PREVIEW_RECORDS)
+                result = self._first_look(result.fields)
         except (WorkbenchError, OSError) as exc:
             self.preview_error = str(exc)
             self._set_fields(())
@@ -252,6 +254,20 @@ class ImportDialog(QDialog):
             notes.insert(0, self.preview_error + (" Choose another field or column." if table else ""))
         self._show_notes(notes)
         self._update_ok()
+
+    def _first_look(self, fields: tuple[str, ...]) -> Any:
+        """Choose "text" if there is one, else the first field that holds text; return its preview."""
+        from workbench.core.datasets import preview
+
+        self._set_fields(fields)
+        result = None
+        for name in sorted(fields, key=lambda f: f != "text"):
+            with QSignalBlocker(self.field):
+                self.field.setCurrentIndex(self.field.findText(name))
+            result = preview([Path(s) for s in self.sources], self.spec(), max_records=PREVIEW_RECORDS)
+            if result.records:
+                break
+        return result
 
     def _show_notes(self, notes: list[str]) -> None:
         self.notes.setText("\n".join(notes))

@@ -9,7 +9,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from workbench.core.samples import SAMPLES, SampleDataset
-from workbench.ui.widgets.forms import human_count, plain_label, section_title, set_available
+from workbench.ui.widgets.forms import plain_label, section_title, set_available
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 class SampleCard(QFrame):
@@ -21,7 +25,7 @@ class SampleCard(QFrame):
         self.setObjectName(f"sampleCard-{sample.key}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = section_title(sample.title)
-        size = plain_label(f"{human_count(sample.default_bytes, 'B')} · {sample.suggested_tokenizer} tokenizer · "
+        size = plain_label(f"{_megabytes(sample.default_bytes)} · {sample.suggested_tokenizer} tokenizer · "
                            f"{sample.suggested_preset} model", wrap=False)
         size.setEnabled(False)  # the disabled text colour: secondary information, in either scheme
         description = plain_label(sample.description)

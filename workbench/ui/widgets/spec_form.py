@@ -9,12 +9,17 @@ command line does without a second copy of the rules.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QValidator
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
+from workbench.core.errors import InvalidSpecError
+from workbench.ui.theme import is_dark
+
 INVALID_PROPERTY = "invalid"
-INVALID_STYLE = "border: 2px solid #d64545; border-radius: 3px;"
+FRAME_COLORS = {False: "#d32f2f", True: "#ff6b6b"}  # light, dark
 
 # (what a core message says, field key, the form's words for it); first match per key wins.
 MESSAGE_FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -62,12 +67,59 @@ def for_form(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
+class _InvalidFrame(QWidget):
+    """A red frame drawn over a field. A style sheet border would replace the style's own drawing
+    of the field (spin box arrows turn into blank squares); an overlay leaves it as it is."""
+
+    def __init__(self, target: QWidget) -> None:
+        super().__init__(target)
+        self.setObjectName("invalidFrame")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        target.installEventFilter(self)
+        self.setGeometry(target.rect())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.parentWidget().rect())
+        return False
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(FRAME_COLORS[is_dark(self.palette())]), 2))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+
+
+def spec_problem(spec: object) -> str:
+    """What the spec's own `validate()` says is wrong, or ""."""
+    try:
+        spec.validate()  # type: ignore[attr-defined]
+    except InvalidSpecError as exc:
+        return str(exc)
+    return ""
+
+
+def problems_by_field(messages: Iterable[str]) -> dict[str, str]:
+    """{field key: message in the form's words}; key "" for a message that names no field."""
+    problems: dict[str, str] = {}
+    for message in messages:
+        for key in fields_named_in(message) or [""]:
+            problems.setdefault(key, for_form(message))
+    return problems
+
+
 def mark_invalid(widget: QWidget, reason: str, normal_tooltip: str = "") -> None:
     """A red frame and the reason as tooltip; an empty `reason` restores the field."""
     invalid = bool(reason)
     if bool(widget.property(INVALID_PROPERTY)) != invalid:
         widget.setProperty(INVALID_PROPERTY, invalid)
-        widget.setStyleSheet(INVALID_STYLE if invalid else "")
+        frame = widget.findChild(_InvalidFrame, "invalidFrame", Qt.FindChildOption.FindDirectChildrenOnly)
+        if frame is None and invalid:
+            frame = _InvalidFrame(widget)
+        if frame is not None:
+            frame.setVisible(invalid)
+            frame.raise_()
     widget.setToolTip(reason if invalid else normal_tooltip)
 
 
@@ -105,6 +157,18 @@ def combo(items: tuple[tuple[str, str], ...], tooltip: str = "") -> QComboBox:
     if tooltip:
         box.setToolTip(tooltip)
     return box
+
+
+def refill_combo(box: QComboBox, items: list[tuple[str, object]]) -> None:
+    """Replace the (label, data) items, keeping the selected data when it is still there; no signals."""
+    current = box.currentData()
+    box.blockSignals(True)
+    box.clear()
+    for label, key in items:
+        box.addItem(label, key)
+    index = box.findData(current)
+    box.setCurrentIndex(index if index >= 0 else 0)
+    box.blockSignals(False)
 
 
 def select_data(box: QComboBox, key: object) -> bool:

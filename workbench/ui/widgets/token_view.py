@@ -48,19 +48,22 @@ class TokenView(QPlainTextEdit):
         self._texts: list[str] = []
         self._starts: list[int] = []  # document position where each token starts
         self._special: frozenset[int] = frozenset()
+        self._unknown: int | None = None
         self._total = 0
         self._rendering = False
 
     # ---- content -------------------------------------------------------------------------------
 
     def set_tokens(self, ids: Sequence[int], texts: Sequence[str], special_ids: Collection[int] = (),
-                   total: int | None = None) -> None:
-        """Show `ids` with their display `texts`. `total` > len(ids) when only the first tokens are given."""
+                   total: int | None = None, unknown_id: int | None = None) -> None:
+        """Show `ids` with their display `texts`. `total` > len(ids) when only the first tokens are given;
+        tokens `unknown_id` are named unknown in their tooltip (their text is what they replaced)."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} token ids but {len(texts)} texts")
         self._ids = [int(i) for i in ids]
         self._texts = [str(t) for t in texts]
         self._special = frozenset(int(i) for i in special_ids)
+        self._unknown = unknown_id
         self._total = len(self._ids) if total is None else max(int(total), len(self._ids))
         self._render()
 
@@ -141,7 +144,8 @@ class TokenView(QPlainTextEdit):
     def tooltip_at(self, index: int) -> str:
         """Plain text: the first line holds no "<" so Qt never takes the tooltip for rich text."""
         token_id, text = self._ids[index], self._texts[index]
-        kind = " (special)" if token_id in self._special else ""
+        kind = ", unknown (not in the vocabulary)" if token_id == self._unknown else \
+            ", a special token" if token_id in self._special else ""
         return f"Token {index + 1:,} of {self._total:,}, id {token_id}{kind}\n{text or EMPTY_MARK}"
 
     def viewportEvent(self, event: QEvent) -> bool:

@@ -178,7 +178,8 @@ class TokenizerLab(QWidget):
         column = self.columns[slot]
         column.result = result
         column.numbers.setText(describe_encoding(result))
-        column.view.set_tokens(result.ids, result.texts, result.special_ids, total=result.token_count)
+        column.view.set_tokens(result.ids, result.texts, result.special_ids, total=result.token_count,
+                               unknown_id=result.unknown_id)
         return True
 
     def show_failure(self, slot: str, tokenizer_id: int, text: str, message: str) -> None:

@@ -1,0 +1,120 @@
+"""The model panel's pieces without a window: messages to fields, the learning-rate box, the timing
+plan of big models, run time, saved settings, and the estimate job itself (it never raises)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from workbench.core.errors import InvalidSpecError
+from workbench.core.specs import ModelSpec, TrainSpec
+from workbench.ui import model_settings
+from workbench.ui.model_jobs import (
+    PROBE_FLOPS,
+    EstimateRequest,
+    EstimateResult,
+    estimate_job,
+    evaluations,
+    probe_plan,
+    run_seconds,
+)
+from workbench.ui.widgets.lr_curve import schedule_points
+from workbench.ui.widgets.spec_form import LearningRateBox, fields_named_in, for_form
+
+
+def core_message(spec) -> str:
+    with pytest.raises(InvalidSpecError) as caught:
+        spec.validate()
+    return str(caught.value)
+
+
+def test_core_messages_name_their_fields_in_the_forms_words():
+    message = core_message(ModelSpec(n_embd=130, n_head=4))
+    assert fields_named_in(message) == ["n_head", "n_embd"]
+    assert for_form(message) == ("Embedding size (130) must be divisible by attention heads (4); "
+                                 "try embedding size 128")
+    kv = core_message(ModelSpec(arch="llama", n_head=4, n_kv_head=3))
+    assert fields_named_in(kv) == ["n_head", "n_kv_head"]
+    assert fields_named_in(core_message(TrainSpec(max_steps=0))) == ["max_steps"]
+    assert fields_named_in(core_message(TrainSpec(lr=2.0))) == ["lr"]
+    assert for_form(core_message(TrainSpec(grad_accum=0))).startswith("Gradient accumulation must be")
+
+
+def test_the_learning_rate_box_reads_scientific_notation_and_steps_in_nice_values(qtbot):
+    box = LearningRateBox(1e-3)
+    qtbot.addWidget(box)
+    assert box.text() == "0.001"
+    box.lineEdit().setText("3e-4")
+    box.interpretText()
+    assert box.value() == pytest.approx(3e-4)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(5e-4)
+    box.stepBy(2)
+    assert box.value() == pytest.approx(2e-3)
+    box.stepBy(-3)
+    assert box.value() == pytest.approx(3e-4)
+
+
+def test_schedule_points_keep_the_corners_of_warmup():
+    steps, lrs = schedule_points(TrainSpec(lr=1e-3, warmup=7, max_steps=10_000_000))
+    assert len(steps) < 320 and {0, 6, 7, 9_999_999} <= set(steps.tolist())
+    assert lrs[list(steps).index(6)] == pytest.approx(1e-3)
+    assert lrs[0] == pytest.approx(1e-3 / 7)
+
+
+def test_small_models_are_timed_as_they_are_big_ones_on_a_smaller_batch():
+    tiny, train = ModelSpec(n_layer=4, n_embd=128, block_size=64, vocab_size=65), TrainSpec(batch_size=12)
+    assert probe_plan(tiny, train, "cpu", 5.4e6) is None
+    big = ModelSpec(n_layer=12, n_head=12, n_embd=768, block_size=1024, vocab_size=50257)
+    sequences, context, scale = probe_plan(big, train, "cpu", 7e8)
+    assert sequences == 1 and 8 <= context < 1024
+    flops_small = 7e8 - 12 * 12 * 768 * (1024 - context)
+    assert sequences * context * flops_small <= PROBE_FLOPS["cpu"]
+    assert scale == pytest.approx(12 * 1024 * 7e8 / (context * flops_small))
+    sequences, context, _ = probe_plan(big, train, "cuda", 7e8)
+    assert context == 1024 and 1 <= sequences <= 12
+
+
+def test_run_time_counts_steps_and_evaluations():
+    train = TrainSpec(max_steps=1000, eval_interval=300, eval_batches=20, grad_accum=2)
+    assert evaluations(train) == 4  # 300, 600, 900 and the last step
+    assert run_seconds(0.5, train) == pytest.approx(0.5 * 1000 + 4 * 20 * 0.25 / 3)
+
+
+def test_settings_round_trip_and_bad_entries_are_ignored(tmp_path):
+    from workbench.core.store import ProjectStore
+
+    state = model_settings.PanelState(ModelSpec(arch="llama", n_kv_head=2), replace(TrainSpec(), lr=3e-4),
+                                      "shake", "chars", "scratch")
+    assert model_settings.PanelState.from_json(state.to_json()) == state
+    assert model_settings.PanelState.from_json('{"model": {"arch": 1') is None
+    assert model_settings.PanelState.from_json(None) is None
+    with ProjectStore.create(tmp_path / "p.wbproj") as store:
+        assert model_settings.load(store) is None
+        model_settings.remember(state)
+        assert model_settings.load(store) == state  # the application's latest, for a project without runs
+        saved = replace(state, dataset="other")
+        model_settings.save(store, saved)
+        model_settings.remember(state)
+        assert model_settings.load(store) == saved  # the project's own settings first
+
+
+def drain(gen):
+    while True:
+        try:
+            next(gen)
+        except StopIteration as done:
+            return done.value
+
+
+def test_the_estimate_job_reports_problems_instead_of_raising():
+    request = EstimateRequest(ModelSpec(n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=0),
+                              TrainSpec(device="cpu"))
+    result = drain(estimate_job(request))
+    assert isinstance(result, EstimateResult) and result.estimate is None
+    assert any("vocabulary" in p for p in result.problems)
+    good = drain(estimate_job(replace(request, model=replace(request.model, vocab_size=40))))
+    assert good.problems == () and good.estimate["params"] > 0 and good.devices["auto"]
+    missing = drain(estimate_job(replace(request, model=replace(request.model, init_from="/no/such/folder"))))
+    assert missing.estimate is None and "cannot read the configuration" in missing.problems[0]
