@@ -127,37 +127,40 @@ def test_name_validation_disables_import(qtbot, window, project, tmp_path):
     dialog.reject()
 
 
-def test_cancelling_an_import_leaves_the_project_unchanged(qtbot, window, empty_project, tmp_path, monkeypatch,
-                                                           shown_errors):
-    """A 3 MB file; the import is held at its first progress report (with partial output on disk)
-    until Cancel is clicked, so the test does not race the import."""
-    from workbench.core import catalog
-
-    source = tmp_path / "big.txt"
-    source.write_text("".join(f"Paragraph {i} with some words in it.\n\n" for i in range(80_000)), encoding="utf-8")
-    assert source.stat().st_size > 3_000_000
+def hold_at_first_progress(real, folder: Path):
+    """Wrap a core generator function: at its first `Progress` it records the files under `folder`
+    (its partial output) and waits for `release`, so a test can click Cancel without racing it."""
     reached, release = threading.Event(), threading.Event()
     partial: list[Path] = []
-    real = catalog.import_into_project
 
-    def held(store, sources, spec, sample_key=None):
-        inner = real(store, sources, spec, sample_key=sample_key)
-        result = None
+    def held(*args, **kwargs):
+        inner = real(*args, **kwargs)
         try:
             event = next(inner)
             while True:
                 yield event
                 if isinstance(event, Progress) and not reached.is_set():
-                    partial.extend(p for p in (empty_project / "datasets").rglob("*") if p.is_file())
+                    partial.extend(p for p in folder.rglob("*") if p.is_file())
                     reached.set()
                     release.wait(30)
                 event = next(inner)
         except StopIteration as done:
-            result = done.value
+            return done.value
         finally:
-            inner.close()
-        return result
+            inner.close()  # closing `held` closes the core generator: its clean-up runs
 
+    return held, reached, release, partial
+
+
+def test_cancelling_an_import_leaves_the_project_unchanged(qtbot, window, empty_project, tmp_path, monkeypatch,
+                                                           shown_errors):
+    """A 3 MB file, held at its first progress report (partial output on disk) until Cancel is clicked."""
+    from workbench.core import catalog
+
+    source = tmp_path / "big.txt"
+    source.write_text("".join(f"Paragraph {i} with some words in it.\n\n" for i in range(80_000)), encoding="utf-8")
+    assert source.stat().st_size > 3_000_000
+    held, reached, release, partial = hold_at_first_progress(catalog.import_into_project, empty_project / "datasets")
     monkeypatch.setattr(catalog, "import_into_project", held)
     assert window.open_project(empty_project)
     panel = window.panels.dataset
@@ -166,6 +169,7 @@ def test_cancelling_an_import_leaves_the_project_unchanged(qtbot, window, empty_
     qtbot.waitUntil(reached.is_set, timeout=WAIT_MS)
     assert partial, "the import had written nothing yet"
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert "cancelling" in panel.job_bar.label.text() and not panel.cancel_button.isEnabled()
     release.set()
     wait_idle(qtbot, panel)
 
@@ -173,6 +177,50 @@ def test_cancelling_an_import_leaves_the_project_unchanged(qtbot, window, empty_
     assert window.store.list_datasets() == [] and panel.datasets.rowCount() == 0
     assert [p for p in (empty_project / "datasets").rglob("*")] == []
     assert "cancelled" in window.status.currentMessage()
+    assert panel.import_button.isEnabled()
+
+
+def test_cancelling_a_tokenizer_keeps_nothing(qtbot, window, empty_project, tmp_path, monkeypatch, shown_errors):
+    from workbench.core import catalog
+    from workbench.core.specs import DatasetSpec
+
+    source = tmp_path / "text.txt"
+    source.write_text("".join(f"line {i} of a text to tokenize\n" for i in range(100_000)), encoding="utf-8")
+    with ProjectStore.open(empty_project) as store:
+        gen = catalog.import_into_project(store, [source], DatasetSpec(name="text"))
+        for _event in gen:
+            pass
+    held, reached, release, partial = hold_at_first_progress(catalog.create_tokenizer, empty_project / "tokenizers")
+    monkeypatch.setattr(catalog, "create_tokenizer", held)
+    assert window.open_project(empty_project)
+    panel = window.panels.dataset
+    form = panel.tokenizer_form
+    form.kind.setCurrentIndex(form.kind.findData("bpe"))
+    form.vocab_size.setValue(400)
+    assert form.request()
+    qtbot.waitUntil(reached.is_set, timeout=WAIT_MS)
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    release.set()
+    wait_idle(qtbot, panel)
+    assert shown_errors == []
+    assert window.store.list_tokenizers() == [] and panel.tokenizers.rowCount() == 0
+    assert [p for p in (empty_project / "tokenizers").rglob("*")] == []
+    assert form.train_button.isEnabled()
+
+
+def test_a_failed_import_is_explained_and_keeps_nothing(qtbot, window, empty_project, tmp_path, shown_errors):
+    source = write_jsonl(tmp_path / "broken.jsonl", 30)
+    with open(source, "a", encoding="utf-8") as fh:
+        fh.write('{"body": "no closing brace"\n')  # past what the preview reads
+    assert window.open_project(empty_project)
+    panel = window.panels.dataset
+    dialog = panel.open_import_dialog([source])
+    dialog.field.setCurrentIndex(dialog.field.findText("body"))
+    assert dialog.ok_button.isEnabled()
+    dialog.accept()
+    wait_idle(qtbot, panel)
+    assert len(shown_errors) == 1 and "line 31" in shown_errors[0][0]
+    assert window.store.list_datasets() == [] and [p for p in (empty_project / "datasets").rglob("*")] == []
     assert panel.import_button.isEnabled()
 
 

@@ -101,7 +101,7 @@ def test_dataset_panel_light_and_dark(qtbot, window, rich_project, shots, restor
         panel.show_job_events([Progress("read", 3_500_000, 10_000_000)])
         qtbot.wait(10)
         assert panel.grab().save(str(shots / f"dataset_job_{name}.png"))
-        assert panel.job_progress.value() == 350 and not panel.import_button.isEnabled()
+        assert panel.job_bar.progress.value() == 350 and not panel.import_button.isEnabled()
         panel.end_job()
         chart = panel.stats.characters_chart
         assert (chart.backgroundBrush().color().lightness() < 128) == dark

@@ -148,7 +148,27 @@ def test_checks_that_need_torch_come_back_from_the_job(qtbot, window, tiny_proje
         assert "not found" in panel.device.itemText(panel.device.findData("cuda"))
 
 
-def test_a_pretrained_folder_gives_its_own_sizes(qtbot, window, tiny_project, tmp_path):
+def test_a_run_that_would_not_fit_is_flagged_and_start_asks_first(qtbot, window, tiny_project, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.open_project(tiny_project)
+    panel = window.panels.model
+    panel.batch_size.setValue(65536)  # hundreds of GB of activations
+    result = wait_estimate(qtbot, panel)
+    assert result.estimate["fits"] is False
+    assert panel.estimates.fit.text().startswith("Will not fit: needs about")
+    assert "(will not fit)" in panel.summary.text()
+    assert panel.estimates.text("step_time").startswith("not measured")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: asked.append(a[2]) or
+                                                              QMessageBox.StandardButton.No))
+    assert panel.start_button.isEnabled()  # a warning, not a rule: the user may know better
+    assert not panel.request_training()
+    assert asked and "Start anyway?" in asked[0] and not window.runner.is_busy("train")
+
+
+def test_a_pretrained_folder_gives_its_own_sizes(qtbot, window, tiny_project, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
     from transformers import GPT2Config, GPT2LMHeadModel
 
     from workbench.core.estimates import estimate
@@ -157,10 +177,17 @@ def test_a_pretrained_folder_gives_its_own_sizes(qtbot, window, tiny_project, tm
     GPT2LMHeadModel(GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=32, vocab_size=100)).save_pretrained(folder)
     window.open_project(tiny_project)
     panel = window.panels.model
+    choose(panel.init, "hub")
+    panel.init_source.setText("someone/never-downloaded")  # offline, not in the cache
+    wait_estimate(qtbot, panel)
+    assert is_marked(panel.init_source) and "Cannot read the configuration" in panel.problem.text()
     choose(panel.init, "folder")
+    panel.init_source.clear()
     assert is_marked(panel.init_source) and not panel.start_button.isEnabled()
     assert not panel.n_layer.isEnabled()
-    panel.init_source.setText(str(folder))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder)))
+    panel.browse_button.click()
+    assert panel.init_source.text() == str(folder)
     panel.block_size.setValue(64)  # longer than the 32 positions the model knows
     wait_estimate(qtbot, panel)
     assert is_marked(panel.block_size) and "32 positions" in panel.problem.text()

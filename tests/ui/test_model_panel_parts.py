@@ -118,3 +118,30 @@ def test_the_estimate_job_reports_problems_instead_of_raising():
     assert good.problems == () and good.estimate["params"] > 0 and good.devices["auto"]
     missing = drain(estimate_job(replace(request, model=replace(request.model, init_from="/no/such/folder"))))
     assert missing.estimate is None and "cannot read the configuration" in missing.problems[0]
+
+
+def test_the_estimator_keeps_to_the_newest_request_and_times_it(qtbot):
+    from workbench.engine.runner import JobRunner
+    from workbench.ui.model_estimates import ModelEstimator
+    from workbench.ui.model_jobs import probe_key
+
+    runner = JobRunner()
+    estimator = ModelEstimator(runner, probe_delay_ms=20)
+    estimated, probed = [], []
+    estimator.estimated.connect(estimated.append)
+    estimator.probed.connect(probed.append)
+    a = EstimateRequest(ModelSpec(n_layer=1, n_head=2, n_embd=32, block_size=8, vocab_size=30),
+                        TrainSpec(device="cpu", batch_size=2))
+    b, c = (replace(a, model=replace(a.model, n_layer=n)) for n in (2, 3))
+    estimator.request(a)
+    estimator.request(b)  # waits behind a ...
+    estimator.request(c)  # ... and is replaced by c
+    qtbot.waitUntil(lambda: bool(probed), timeout=90_000)
+    assert [r.request for r in estimated] == [a, c]
+    assert probed[-1].key == probe_key(c) and probed[-1].seconds_per_step > 0
+    estimator.request(replace(c, train=replace(c.train, max_steps=5)))  # same step: timed from the cache
+    qtbot.waitUntil(lambda: len(probed) == 2, timeout=60_000)
+    assert probed[1] == probed[0]
+    estimator.request(None)
+    qtbot.waitUntil(lambda: not estimator.is_busy(), timeout=60_000)
+    assert runner.stop_all(wait=True)

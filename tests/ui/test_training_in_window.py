@@ -38,6 +38,7 @@ def test_import_train_attend_generate(qtbot, window, tmp_path, text_file, monkey
     window.actions.new_project.trigger()
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(lambda *a, **k: ([str(text_file)], "")))
     window.panels.dataset.import_button.click()
+    window.panels.dataset.import_dialog.accept()  # the import dialog: its defaults import the whole file
     wait_idle(qtbot, window)
     assert shown_errors == [] and window.panels.dataset.datasets.cell_text(0, 0) == "shake"
 

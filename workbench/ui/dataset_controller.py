@@ -166,7 +166,7 @@ class DatasetController(QObject):
     @Slot()
     def cancel(self) -> None:
         if self.task is not None:
-            self.panel.job_label.setText(f"{self.task.title}: cancelling…")
+            self.panel.job_bar.cancelling()
             self.task.job.stop()
 
     def stop_all(self, wait: bool = True) -> None:

@@ -105,14 +105,15 @@ def _unknown_chars(tokenizer: Any, text: str, ids: list[int]) -> int:
     return sum(end - start for i, (start, end) in zip(encoding.ids, encoding.offsets, strict=True) if i == unk)
 
 
-def _display_texts(tokenizer: Any, text: str, ids: list[int]) -> tuple[str, ...]:
+def _display_texts(tokenizer: Any, text: str, ids: list[int], all_ids: int) -> tuple[str, ...]:
     """`token_text` of each id; a character-level `<unk>` shows the character it stands for."""
     from workbench.core.tokenizer_display import visible
 
     texts = [tokenizer.token_text(i) for i in ids]
-    if tokenizer.kind == "char" and tokenizer.unk_token_id in ids:
-        for index, token_id in enumerate(ids):  # one token per code point: index i is text[i]
-            if token_id == tokenizer.unk_token_id and index < len(text):
+    # One token per code point, unless a special token's literal text was matched (then positions shift).
+    if tokenizer.kind == "char" and all_ids == len(text) and tokenizer.unk_token_id in ids:
+        for index, token_id in enumerate(ids):
+            if token_id == tokenizer.unk_token_id:
                 texts[index] = visible(text[index])
     return tuple(texts)
 
@@ -131,5 +132,5 @@ def encode_job(store: Any, tokenizer_id: int, text: str) -> Iterator[Any]:
         tokenizer_id=int(row["id"]), tokenizer_name=row["name"], kind=tokenizer.kind,
         vocab_size=int(tokenizer.vocab_size), chars=len(text), token_count=len(ids),
         distinct_ids=len(set(ids)), unknown_chars=_unknown_chars(tokenizer, text, ids),
-        ids=tuple(int(i) for i in shown), texts=_display_texts(tokenizer, text, shown),
+        ids=tuple(int(i) for i in shown), texts=_display_texts(tokenizer, text, shown, len(ids)),
         special_ids=frozenset(int(i) for i in special), unknown_id=tokenizer.unk_token_id)

@@ -94,9 +94,10 @@ class ModelEstimator(QObject):
                 self.estimated.emit(result)
                 if result.request == self._latest:
                     self._probe_ready = result
-            waiting, self._waiting = self._waiting, None
-            if waiting is not None:
-                self.request(waiting)
+            if self._waiting is not None:
+                # From the event loop, not from here: this may run inside the window's stop_all(wait=True)
+                # while it closes, and the close then drops the waiting request (request(None)).
+                QTimer.singleShot(0, self._start_waiting)
             elif self._probe_ready is not None:
                 self._schedule_probe()
         elif self._probe_job is not None and job_id == self._probe_job.id:
@@ -107,6 +108,13 @@ class ModelEstimator(QObject):
                 self.probed.emit(result)
         elif lane == TRAIN_LANE and self._probe_ready is not None:
             self._schedule_probe()  # training is over: the waiting spec can be timed now
+
+    @Slot()
+    def _start_waiting(self) -> None:
+        waiting = self._waiting
+        if waiting is not None and not (self._estimate_job is not None and self._estimate_job.is_active):
+            self._waiting = None
+            self.request(waiting)
 
     def _schedule_probe(self) -> None:
         ready = self._probe_ready

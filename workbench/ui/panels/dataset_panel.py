@@ -15,7 +15,6 @@ from PySide6.QtCore import QMimeData, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -24,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from workbench.core.events import Notice, Progress
 from workbench.core.store import ProjectStore
+from workbench.ui.dataset_job_bar import JobBar
 from workbench.ui.dataset_name_field import free_name
 from workbench.ui.dataset_tokenizer_form import TokenizerForm
 from workbench.ui.widgets.dataset_stats_view import DatasetStatsView
@@ -36,9 +35,7 @@ from workbench.ui.widgets.sample_gallery import SampleGallery
 from workbench.ui.widgets.tokenizer_lab import TokenizerLab
 
 SAMPLE_TEXT_CHARS = 1500  # the lab's text starts as this much of the selected dataset
-_STAGES = {"read": "Reading", "split": "Writing train and validation", "hash": "Checking",
-           "generate": "Generating", "train-tokenizer": "Training", "save-tokenizer": "Saving",
-           "encode": "Encoding the dataset", "load-tokenizer": "Loading"}
+
 
 
 def dropped_paths(mime: QMimeData) -> list[str]:
@@ -65,7 +62,6 @@ class DatasetPanel(QWidget):
         self._store: ProjectStore | None = None
         self._rows: dict[int, dict[str, Any]] = {}
         self._import_missing = "Looking for the import code…"
-        self._busy = ""  # the running job's title
         self.import_dialog: ImportDialog | None = None
         self.datasets = RecordTable(("Name", "Train", "Validation", "Documents", "Format"),
                                     "No datasets yet. Import a file, drop one here, or pick a sample.")
@@ -75,20 +71,14 @@ class DatasetPanel(QWidget):
         self.tokenizers = RecordTable(("Name", "Kind", "Vocabulary", "Trained on"),
                                       "No tokenizers yet. Make one from a dataset below.")
         self.tokenizers.setObjectName("tokenizerTable")
-        self.tokenizers.setMinimumHeight(90)
-        self.tokenizers.setMaximumHeight(150)  # the lab below needs the height more
         self.tokenizer_form = TokenizerForm()
         self.lab = TokenizerLab()
         self.import_button = QPushButton("Import Data…")
         self.import_button.setObjectName("importButton")
         self.summary = plain_label("No project is open.")
         self.summary.setObjectName("datasetSummary")
-        self.job_label = plain_label("", wrap=False)
-        self.job_progress = QProgressBar()
-        self.job_progress.setObjectName("dataJobProgress")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelDataJobButton")
-        self.cancel_button.setToolTip("Stop; nothing half-made is kept")
+        self.job_bar = JobBar()
+        self.cancel_button = self.job_bar.cancel_button
         self.tabs = QTabWidget()
         self.tabs.setObjectName("datasetTabs")
         self.tabs.setDocumentMode(True)
@@ -110,7 +100,7 @@ class DatasetPanel(QWidget):
         split.setChildrenCollapsible(False)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([120, 600])  # a few rows of datasets; the statistics need the room
+        split.setSizes([95, 600])  # three rows of datasets; the statistics need the room (drag for more)
         self.tabs.addTab(split, "Datasets")
         self.tabs.addTab(self.gallery, "Samples")
         tokens = QWidget()
@@ -124,16 +114,12 @@ class DatasetPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(tokens)
         self.tabs.addTab(scroll, "Tokenizers")
-        job = QHBoxLayout()
-        job.addWidget(self.job_label, 1)
-        job.addWidget(self.job_progress)
-        job.addWidget(self.cancel_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.import_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
-        layout.addLayout(job)
+        layout.addWidget(self.job_bar)
         layout.addLayout(buttons)
 
     # ---- availability --------------------------------------------------------------------------
@@ -147,7 +133,8 @@ class DatasetPanel(QWidget):
             return self._import_missing
         if self._store is None:
             return "Open or create a project first."
-        return f"Wait for {self._busy} to finish, or cancel it." if self._busy else ""
+        busy = self.job_bar.title
+        return f"Wait for {busy} to finish, or cancel it." if busy else ""
 
     def _update_buttons(self) -> None:
         reason = self._blocked()
@@ -161,6 +148,8 @@ class DatasetPanel(QWidget):
     # ---- the project ---------------------------------------------------------------------------
 
     def set_project(self, store: ProjectStore | None) -> None:
+        if store is not self._store:
+            self.lab.set_sample_text("", force=True)  # the next selected dataset fills it again
         self._store = store
         self._update_buttons()
         self.refresh()
@@ -174,6 +163,7 @@ class DatasetPanel(QWidget):
         self.datasets.set_records([(d["id"], _dataset_cells(d)) for d in datasets])
         self.tokenizers.set_records([(t["id"], (t["name"], t["kind"], t["vocab_size"],
                                                 names.get(t["dataset_id"], "-"))) for t in tokenizers])
+        self._fit_tokenizer_table()
         self.tokenizer_form.set_datasets([d["name"] for d in datasets], self._selected_name())
         self.tokenizer_form.set_taken_names(t["name"] for t in tokenizers)
         self.lab.set_tokenizers([(t["id"], f"{t['name']}  ({t['kind']}, {t['vocab_size']:,})") for t in tokenizers])
@@ -184,6 +174,13 @@ class DatasetPanel(QWidget):
         else:
             self.summary.setText(f"{len(datasets)} dataset{'s' * (len(datasets) != 1)}, "
                                  f"{len(tokenizers)} tokenizer{'s' * (len(tokenizers) != 1)}")
+
+    def _fit_tokenizer_table(self) -> None:
+        """As tall as its rows (two to five shown): the lab below needs the height more."""
+        table = self.tokenizers
+        rows = min(max(table.rowCount(), 2), 5)
+        row_height = table.verticalHeader().defaultSectionSize()
+        table.setFixedHeight(table.horizontalHeader().sizeHint().height() + rows * row_height + 2 * table.frameWidth())
 
     def dataset_names(self) -> list[str]:
         return [row["name"] for row in self._rows.values()]
@@ -237,8 +234,8 @@ class DatasetPanel(QWidget):
 
     @Slot()
     def _import_accepted(self) -> None:
-        dialog = self.import_dialog
-        if dialog is not None:
+        dialog = self.sender()
+        if isinstance(dialog, ImportDialog):
             self.importConfirmed.emit(list(dialog.sources), dialog.spec())
 
     @Slot()
@@ -266,36 +263,18 @@ class DatasetPanel(QWidget):
     # ---- jobs ----------------------------------------------------------------------------------
 
     def begin_job(self, title: str) -> None:
-        self._busy = title
-        self.job_label.setText(title)
-        self.job_progress.setRange(0, 0)  # busy until the first report
-        for widget in (self.job_label, self.job_progress, self.cancel_button):
-            widget.setVisible(True)
+        self.job_bar.begin(title)
         self._update_buttons()
 
     def show_job_events(self, events: Iterable[Any]) -> None:
-        for event in events:
-            if isinstance(event, Progress):
-                stage = _STAGES.get(event.stage, event.stage.replace("-", " ").capitalize())
-                if event.total:
-                    self.job_progress.setRange(0, 1000)
-                    self.job_progress.setValue(int(1000 * min(event.done, event.total) / event.total))
-                else:
-                    self.job_progress.setRange(0, 0)
-                done = human_count(event.done, "B") if event.unit == "bytes" else f"{event.done:,} {event.unit}"
-                detail = event.message or done
-                self.job_label.setText(f"{self._busy}: {stage.lower()}, {detail}")
-            elif isinstance(event, Notice) and event.level == "warning":
-                self.job_label.setText(f"{self._busy}: {event.message}")
+        self.job_bar.show_events(events)
 
     def end_job(self) -> None:
-        self._busy = ""
-        for widget in (self.job_label, self.job_progress, self.cancel_button):
-            widget.setVisible(False)
+        self.job_bar.end()
         self._update_buttons()
 
     def is_busy(self) -> bool:
-        return bool(self._busy)
+        return bool(self.job_bar.title)
 
     # ---- the tokenizer lab's answers -----------------------------------------------------------
 

@@ -2,8 +2,9 @@
 estimates (parameters, memory, FLOPs, time) and the learning-rate curve of the run.
 
 Checks that need no torch (`ModelSpec.validate`, `TrainSpec.validate`) run on every edit; those that
-do (`validate_against`, device, precision) and the estimates come back from background jobs that
-`MainWindow` runs for `estimateRequested` (debounced) and feeds to `show_estimate` / `show_probe`.
+do (`validate_against`, device, precision) and the estimates come back from background jobs that the
+window's job controller runs for `estimateRequested` (debounced) and feeds to `show_estimate` and
+`show_probe`.
 A field at fault gets a red frame and the reason as tooltip; all reasons show under the form, and
 Start stays disabled while there is one.
 """
@@ -159,7 +160,8 @@ class ModelPanel(ModelForm):
             self.estimates.show_time(None, train, result.problem)
         else:
             threads = f", {result.threads} thread{'s' * (result.threads != 1)}" if result.device == "cpu" else ""
-            detail = f"measured on {result.device.upper()}{threads}" + (", scaled up" if result.scaled else "")
+            where = f"{result.device.upper()}{threads}"
+            detail = f"rough: scaled up from a smaller batch on {where}" if result.scaled else f"measured on {where}"
             self.estimates.show_time(result.seconds_per_step, train, detail,
                                      run_seconds(result.seconds_per_step, train))
         self._update_summary()
@@ -277,10 +279,12 @@ class ModelPanel(ModelForm):
 
     def _update_summary(self) -> None:
         numbers = self._estimated.estimate if self._estimated is not None else None
+        self._color_problem()
         if numbers is None:
             self.summary.setText("")
             return
-        parts = [f"{human_count(numbers['params'])} parameters", human_bytes(numbers["total_bytes"])]
+        memory = human_bytes(numbers["total_bytes"]) + (" (will not fit)" if numbers.get("fits") is False else "")
+        parts = [f"{human_count(numbers['params'])} parameters", memory]
         if self._seconds_per_step is not None:
             parts.append(f"about {human_seconds(run_seconds(self._seconds_per_step, self.specs()[1]))}")
         self.summary.setText(" · ".join(parts))
@@ -296,7 +300,9 @@ class ModelPanel(ModelForm):
         fill_data_choices(self.dataset, self.tokenizer, self._datasets, self._tokenizers)
 
     def _color_problem(self) -> None:
-        self.problem.setStyleSheet(f"color: {WARNING_COLORS[is_dark(self.palette())]};")
+        warning = f"color: {WARNING_COLORS[is_dark(self.palette())]};"
+        self.problem.setStyleSheet(warning)
+        self.summary.setStyleSheet(warning if self.estimates.fits is False else "")
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -26,10 +26,17 @@ OK_COLORS = {False: "#1b6e2e", True: "#7ee0a0"}
 def human_bytes(n: float | None) -> str:
     if n is None:
         return "-"
-    for limit, unit in ((2**30, "GB"), (2**20, "MB"), (2**10, "KB")):
+    for limit, unit in ((2**40, "TB"), (2**30, "GB"), (2**20, "MB"), (2**10, "KB")):
         if n >= limit:
             return f"{n / limit:.1f} {unit}"
     return f"{n:.0f} B"
+
+
+def human_flops(n: float) -> str:
+    for limit, prefix in ((1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= limit:
+            return f"{n / limit:.1f} {prefix}FLOP"
+    return f"{n:.0f} FLOP"
 
 
 def human_seconds(s: float) -> str:
@@ -81,6 +88,8 @@ class EstimateView(QWidget):
         for key in ("params", "weights", "grads", "optimizer", "activations", "total", "flops"):
             self.values[key].setText("…")
         self.set_time_pending()
+        self._set_fit(None, "")
+        self.notes.setText("")
 
     def set_time_pending(self, text: str = "measuring…") -> None:
         self.values["step_time"].setText(text)
@@ -94,15 +103,16 @@ class EstimateView(QWidget):
             self.values[key].setText(human_bytes(numbers[f"{key}_bytes"]))
         flops = float(numbers["flops_per_token"])
         tokens = train.batch_size * train.grad_accum * block_size
-        self.values["flops"].setText(f"{human_count(flops, 'FLOP')} per token, "
-                                     f"{human_count(flops * tokens, 'FLOP')} per step")
+        self.values["flops"].setText(f"{human_flops(flops)} per token, {human_flops(flops * tokens)} per step")
         available = numbers.get("device_memory_bytes")
         fits = numbers.get("fits")
         notes = list(numbers.get("notes") or ())
         if fits is False:
             warning = next((n for n in notes if n.startswith("needs about")), "")
             notes = [n for n in notes if n != warning]
-            self._set_fit(False, f"Will not fit: {for_form(warning)}" if warning else "Will not fit in memory.")
+            reason = for_form(warning)
+            self._set_fit(False, f"Will not fit: {reason[:1].lower()}{reason[1:]}" if warning
+                          else "Will not fit in memory.")
         elif fits and available:
             self._set_fit(True, f"Fits: {human_bytes(numbers['total_bytes'])} of {human_bytes(available)} available.")
         else:

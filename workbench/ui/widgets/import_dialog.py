@@ -58,7 +58,7 @@ class ImportDialog(QDialog):
         self.preview_error = ""
         self._fields: tuple[str, ...] = ()
 
-        self.source_label = plain_label(self._sources_text())
+        self.source_label = plain_label(self._sources_text().replace("/", "/\u200b"))  # long paths can wrap
         self.source_label.setToolTip("\n".join(self.sources))
         self.format = QComboBox()
         self.format.setObjectName("importFormatCombo")

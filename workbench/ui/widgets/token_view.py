@@ -23,6 +23,7 @@ from workbench.ui.theme import is_dark
 
 NEWLINE_MARK = "⏎"
 EMPTY_MARK = "∅"  # a token whose display text is empty still needs something to hover
+BREAK = "\u200b"  # zero-width space between tokens: lines wrap between tokens, never inside one
 
 # Backgrounds chosen for contrast with the palette's text colour in each scheme.
 _LIGHT = ("#cfe2ff", "#ffe0b2", "#f6c1c7")
@@ -86,6 +87,10 @@ class TokenView(QPlainTextEdit):
     def token_texts(self) -> list[str]:
         return list(self._texts)
 
+    def shown_text(self) -> str:
+        """What the view shows, without the invisible break opportunities between tokens."""
+        return self.toPlainText().replace(BREAK, "")
+
     def _render(self) -> None:
         self._rendering = True
         try:
@@ -105,8 +110,7 @@ class TokenView(QPlainTextEdit):
                 fmt = formats[2] if token_id in self._special else formats[index % 2]
                 starts.append(cursor.position())
                 cursor.insertText(text or EMPTY_MARK, fmt)
-                if text.endswith(NEWLINE_MARK):
-                    cursor.insertText("\n", plain)
+                cursor.insertText("\n" if text.endswith(NEWLINE_MARK) else BREAK, plain)
             if self._total > len(self._ids):
                 cursor.insertText(f"\n… {self._total - len(self._ids):,} more tokens not shown", plain)
             cursor.endEditBlock()
