@@ -14,6 +14,7 @@ from typing import Any
 
 from workbench.core.checkpoints import remove_checkpoint_dir
 from workbench.core.events import (
+    AttentionSnapshotSaved,
     CheckpointSaved,
     EvalFinished,
     RunFinished,
@@ -60,6 +61,7 @@ class RunRecorder:
             if resumed:
                 conn.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (self.run_id, step))
                 conn.execute("DELETE FROM samples WHERE run_id = ? AND step > ?", (self.run_id, step))
+                conn.execute("DELETE FROM attention_snapshots WHERE run_id = ? AND step > ?", (self.run_id, step))
             conn.execute("UPDATE runs SET status = 'running', step = ?, heartbeat = ?, message = NULL, ended = NULL, "
                          "started = COALESCE(started, ?) WHERE id = ?", (step, now, now_iso(), self.run_id))
 
@@ -101,6 +103,10 @@ class RunRecorder:
         elif isinstance(event, CheckpointSaved):
             self.flush()
             self._add_checkpoint(event)
+        elif isinstance(event, AttentionSnapshotSaved):
+            self._timed(lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO attention_snapshots (run_id, step, path, probe_text, created) "
+                "VALUES (?, ?, ?, ?, ?)", (self.run_id, event.step, event.path, event.probe_text, now_iso())))
         elif isinstance(event, RunFinished):
             self.finish(event.status, event.step, event.message)
         elif isinstance(event, RunStatusChanged):

@@ -26,6 +26,7 @@ import torch
 
 from workbench.core.checkpoints import read_checkpoint_state, save_checkpoint
 from workbench.core.events import (
+    AttentionSnapshotSaved,
     CheckpointSaved,
     EvalFinished,
     Notice,
@@ -49,7 +50,8 @@ from workbench.core.train_optim import (
 )
 from workbench.core.train_state import capture_rng, restore_rng
 
-LoopEvent = StepLogged | EvalFinished | SampleGenerated | CheckpointSaved | Notice | RunStatusChanged
+LoopEvent = (StepLogged | EvalFinished | SampleGenerated | CheckpointSaved | Notice | RunStatusChanged
+             | AttentionSnapshotSaved)
 PAUSE_POLL_S = 0.25
 
 
@@ -91,6 +93,8 @@ class TrainJob:
     resume_from: Path | None = None  # a verified checkpoint folder
     run_id: int = 0
     memory_mb: Callable[[], float] = lambda: 0.0
+    # At each evaluation: write the attention of a fixed probe text, return (path, probe) or None.
+    snapshot: Callable[[torch.nn.Module, int], tuple[str, str] | None] | None = None
 
 
 @dataclass
@@ -265,7 +269,20 @@ class _Loop:
                                  job.model_spec.block_size, job.device, job.autocast)
             yield self.emit(SampleGenerated(step=c.step, prompt=spec.sample_prompt, text=text))
         yield self.emit(self._checkpoint(kind="best" if improved else "latest"))
+        if job.snapshot is not None:
+            yield from self._snapshot()
         return spec.patience > 0 and c.bad_evals >= spec.patience
+
+    def _snapshot(self) -> Generator[LoopEvent, None, None]:
+        """Attention of the probe text for the time-lapse; a failure here must not end the run."""
+        try:
+            saved = self.job.snapshot(self.model, self.counters.step)
+        except Exception as exc:  # noqa: BLE001 - reported, training goes on
+            yield self.emit(Notice(f"attention snapshot at step {self.counters.step} failed: {exc}"))
+            return
+        if saved is not None:
+            path, probe = saved
+            yield self.emit(AttentionSnapshotSaved(step=self.counters.step, path=path, probe_text=probe))
 
     def _checkpoint(self, kind: str = "latest") -> CheckpointSaved:
         job, c = self.job, self.counters

@@ -73,6 +73,7 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
             device=device, precision=precision, autocast=lambda: devices.autocast(device, precision),
             tokenizer=tokenizer, tokenizer_dir=store.path(tokenizer_row["dir"]), relative_to=store.root,
             resume_from=checkpoint_dir, run_id=run_id, memory_mb=lambda: devices.memory_mb(device),
+            snapshot=_attention_snapshots(store, run["dir"], model_spec, tokenizer, data),
         )
     except GeneratorExit:
         recorder.finish("stopped", int(run["step"]), "stopped before training started")
@@ -89,6 +90,22 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
             status = "stopped" if isinstance(exc, GeneratorExit) else "failed"
             recorder.finish(status, start_step, f"could not start: {exc}" if status == "failed" else "")
         raise
+
+
+def _attention_snapshots(store: ProjectStore, run_dir: str, spec: ModelSpec, tokenizer: Any, data: Any):
+    """The trainer's snapshot callback: attention of a fixed probe (the first validation tokens)."""
+    if spec.arch == "lstm":
+        return None  # no attention to show
+    from workbench.core.attention_snapshots import PROBE_TOKENS, save_attention_snapshot
+
+    source = data.val if len(data.val) >= 8 else data.train
+    probe = tokenizer.decode([int(t) for t in source[: min(PROBE_TOKENS, spec.block_size)]])
+
+    def snapshot(model: torch.nn.Module, step: int) -> tuple[str, str] | None:
+        path = save_attention_snapshot(store.root, run_dir, step, model, tokenizer, probe)
+        return (store.relative(path), probe) if path is not None else None
+
+    return snapshot
 
 
 def _model_for(modeling: Any, spec: ModelSpec, checkpoint_dir: Any) -> torch.nn.Module:
