@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,14 +127,6 @@ def attention_job(store: Any, run: str, text: str) -> Iterator[Any]:
     loaded = load(store, run, "latest")
     yield Notice("Computing attention…", level="info")
     return extract(loaded.model, loaded.tokenizer, text)
-
-
-def import_job(store: Any, sources: Sequence[str | Path], name: str) -> Iterator[Any]:
-    """Import text files as a new dataset; returns the dataset row."""
-    from workbench.core.specs import DatasetSpec
-
-    import_into_project = IMPORT.function("workbench.core.catalog:import_into_project")
-    return (yield from import_into_project(store, [str(s) for s in sources], DatasetSpec(name=name)))
 
 
 def export_job(store: Any, run: str, out: str | Path) -> Iterator[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,12 +165,6 @@ class JobController(QObject):
         return self._start("attention", "interactive", factory, "attention")
 
     # ---- importing and exporting ---------------------------------------------------------------
-
-    def import_files(self, sources: Sequence[str | Path], name: str) -> Job | None:
-        if self.store is None:
-            return None
-        factory = functools.partial(backends.import_job, self.store, list(sources), name)
-        return self._start("import", "background", factory, f"import {name}")
 
     def export_run(self, run: str, out: str | Path) -> Job | None:
         if self.store is None:
