@@ -170,3 +170,16 @@ def test_bad_input_exits_2_and_leaves_the_project_unchanged(project, capsys, arg
     assert code == 2, err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1 and message in err
     assert project_digest(project) == before
+
+
+def test_training_saved_an_attention_time_lapse(project):
+    from workbench.core.attention_snapshots import load_attention_snapshots
+
+    with ProjectStore.open(project) as store:
+        gpt2 = load_attention_snapshots(store, "gpt2")
+        assert [s.step for s in gpt2] == [2, 4] and gpt2[0].probe_text
+        weights = gpt2[-1].load().weights.astype(np.float32)
+        assert weights.shape[:2] == (2, 2) and weights.shape[-1] <= 32
+        assert np.allclose(weights.sum(-1), 1, atol=1e-2) and np.allclose(np.triu(weights, 1), 0)
+        assert [s.step for s in load_attention_snapshots(store, "bert")] == [2, 4]
+        assert load_attention_snapshots(store, "lstm") == []

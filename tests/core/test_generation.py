@@ -182,19 +182,30 @@ def test_stop_strings_trim_and_stream_consistently():
     assert len(events) <= full.find(stop) + len(stop)
 
 
+class Scripted(torch.nn.Module):
+    """A "model" that spells out `script` byte by byte (then repeats its last byte)."""
+
+    def __init__(self, script: str) -> None:
+        super().__init__()
+        self.script = list(script.encode())
+
+    def forward(self, input_ids, state=None):
+        step = 0 if state is None else state
+        logits = torch.full((1, input_ids.shape[1], 258), -10.0)
+        logits[0, -1, self.script[min(step, len(self.script) - 1)]] = 10.0
+        return logits, step + 1
+
+
 def test_incremental_decoding_never_splits_a_utf8_character():
-    class Scripted(torch.nn.Module):  # a "model" that spells out "é€x" byte by byte, then repeats x
-        script = list("é€x".encode())
-
-        def forward(self, input_ids, state=None):
-            step = 0 if state is None else state
-            logits = torch.full((1, input_ids.shape[1], 258), -10.0)
-            logits[0, -1, self.script[min(step, len(self.script) - 1)]] = 10.0
-            return logits, step + 1
-
-    events, texts = run(generate(Scripted(), ByteTokenizer(), "a", SampleSpec(max_new_tokens=7, temperature=0)))
+    events, texts = run(generate(Scripted("é€x"), ByteTokenizer(), "a", SampleSpec(max_new_tokens=7, temperature=0)))
     assert texts == ["é€xx"]
     assert [e.text for e in events] == ["", "é", "", "", "€", "x", "x"]
+    # a long text: the decoder settles its output every few tokens; the pieces must still add up
+    script = "héllo wörld, €100 — ok!\n" * 4
+    events, texts = run(generate(Scripted(script), ByteTokenizer(), "a",
+                                 SampleSpec(max_new_tokens=len(script.encode()), temperature=0)))
+    assert texts == [script] and "".join(e.text for e in events) == script
+    assert not any("\ufffd" in e.text for e in events)
 
 
 def test_cancelling_stops_within_one_token():

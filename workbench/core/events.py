@@ -102,3 +102,4 @@ class TokenGenerated:
 class AttentionSnapshotSaved:
     step: int
     path: str  # relative to the project folder
+    probe_text: str = ""  # the `attention_snapshots` row needs it (NOT NULL)

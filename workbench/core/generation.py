@@ -10,9 +10,11 @@ filter), so they say what the model believes regardless of the sampling settings
 `logprob_total` is the log-likelihood of the continuation under the model.
 
 Text is decoded incrementally in a way that is right for byte-level BPE, where one token can be
-half of a UTF-8 character: the whole continuation is decoded each step and only its new, complete
-suffix is emitted; an unfinished character (U+FFFD at the end) and anything that could be the
-start of a stop string are held back until the next token settles them.
+half of a UTF-8 character: the continuation is decoded as a whole (its settled part kept as text,
+so each step decodes only the last few tokens) and only its new, complete suffix is emitted; an
+unfinished character (U+FFFD at the end) and anything that could be the start of a stop string are
+held back until the next token settles them. Generation ends at `max_new_tokens`, at a stop string
+(trimmed from the text) or at the tokenizer's end-of-text token (not part of the text).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
     logits = stepper.prime(prompt_ids)
     for index in range(spec.max_new_tokens):
         seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
-                       if spec.repetition_penalty != 1.0 else logits.new_empty(0, dtype=torch.long))
+                       if spec.repetition_penalty != 1.0 else None)
         token = choose_token(process_logits(logits, seen_tensor, spec), spec, generator)
         prob, alternatives = _model_probabilities(logits, token, names)
         logprob_total += math.log(max(prob, 1e-45))
@@ -116,10 +118,9 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
 def _model_probabilities(logits: torch.Tensor, token: int,
                          names: _TokenNames) -> tuple[float, tuple[tuple[str, float], ...]]:
     probs = logits.softmax(-1)
-    top = torch.topk(probs, min(ALTERNATIVES, probs.numel()))
-    values = torch.cat([probs[token].reshape(1), top.values]).tolist()
-    alternatives = tuple((names[i], float(p)) for i, p in zip(top.indices.tolist(), values[1:], strict=True))
-    return float(values[0]), alternatives
+    top_values, top_ids = torch.topk(probs, min(ALTERNATIVES, probs.numel()))
+    alternatives = tuple((names[i], p) for i, p in zip(top_ids.tolist(), top_values.tolist(), strict=True))
+    return float(probs[token]), alternatives
 
 
 class _TokenNames(dict):
@@ -135,21 +136,42 @@ class _TokenNames(dict):
 
 
 class _ContinuationDecoder:
-    """Decodes generated ids after an anchor (the last prompt token), so tokenizers that treat the
-    first token of a text specially (SentencePiece's leading space) still decode it in context."""
+    """Decodes the generated ids so far, in time bounded by a few tokens per call.
+
+    Text is decoded after an anchor token (the last one already settled), so tokenizers that treat
+    the first token of a text specially (SentencePiece's leading space) still decode it in context.
+    Once the tail decodes to whole characters, it is settled: appended to `settled` and the anchor
+    moves to its last token. (Byte-level BPE decodes byte-wise, so text cut at a character
+    boundary decodes the same in pieces as in one go.)
+    """
+
+    SETTLE_AFTER = 8  # tokens
 
     def __init__(self, tokenizer, anchor: list[int]) -> None:
         self.tokenizer = tokenizer
+        self.settled = ""
+        self.start = 0  # generated[:start] is decoded into `settled`
+        self._set_anchor(anchor)
+
+    def _set_anchor(self, anchor: list[int]) -> None:
         self.anchor = anchor
-        self.anchor_text = tokenizer.decode(anchor) if anchor else ""
+        self.anchor_text = self.tokenizer.decode(anchor) if anchor else ""
 
     def decode(self, ids: list[int]) -> str:
-        if not ids:
-            return ""
-        text = self.tokenizer.decode(self.anchor + ids)
+        tail_ids = ids[self.start:]
+        if not tail_ids:
+            return self.settled
+        text = self.tokenizer.decode(self.anchor + tail_ids)
         if self.anchor_text and text.startswith(self.anchor_text):
-            return text[len(self.anchor_text):]
-        return self.tokenizer.decode(ids)
+            tail = text[len(self.anchor_text):]
+        else:
+            tail = self.tokenizer.decode(tail_ids)
+        if len(tail_ids) >= self.SETTLE_AFTER and not tail.endswith("\ufffd"):
+            self.settled += tail
+            self.start = len(ids)
+            self._set_anchor(ids[-1:])
+            return self.settled
+        return self.settled + tail
 
 
 def _first_stop(text: str, stops: Sequence[str]) -> int | None:

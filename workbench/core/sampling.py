@@ -15,13 +15,13 @@ from workbench.core.specs import SampleSpec
 _FILTERED = float("-inf")
 
 
-def apply_repetition_penalty(logits: torch.Tensor, seen_ids: torch.Tensor, penalty: float) -> torch.Tensor:
+def apply_repetition_penalty(logits: torch.Tensor, seen_ids: torch.Tensor | None, penalty: float) -> torch.Tensor:
     """CTRL-style penalty (Keskar et al. 2019) on every token already in the prompt or the output.
 
     A positive logit is divided by `penalty`, a negative one multiplied, so penalty > 1 always
     makes a seen token less likely (and < 1 more likely), like transformers' processor.
     """
-    if penalty == 1.0 or seen_ids.numel() == 0:
+    if penalty == 1.0 or seen_ids is None or seen_ids.numel() == 0:
         return logits
     scores = logits.gather(0, seen_ids)
     scores = torch.where(scores > 0, scores / penalty, scores * penalty)
@@ -58,7 +58,7 @@ def apply_min_p(logits: torch.Tensor, min_p: float) -> torch.Tensor:
     return logits.masked_fill(probs < min_p * probs.max(), _FILTERED)
 
 
-def process_logits(logits: torch.Tensor, seen_ids: torch.Tensor, spec: SampleSpec) -> torch.Tensor:
+def process_logits(logits: torch.Tensor, seen_ids: torch.Tensor | None, spec: SampleSpec) -> torch.Tensor:
     """All of `spec`'s processors in transformers' order. Greedy (temperature 0) only applies the
     repetition penalty: the filters cannot change which token is the most likely."""
     logits = apply_repetition_penalty(logits, seen_ids, spec.repetition_penalty)
