@@ -273,7 +273,7 @@ def main() -> int:
     from workbench.core.train_data import fixed_windows
     from workbench.core.training import configure_threads
 
-    threads = configure_threads()
+    threads = configure_threads(headless=True)
     peak = matmul_peak_gflops()
     print(f"torch {torch.__version__}, {threads} thread(s); matmul peak fp32 {peak:.0f} GFLOP/s (measured now; "
           f"the machine may be shared, so every figure is noisy)")

@@ -105,12 +105,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             ignored = _ignored_flags(args, run)
             if ignored:
                 progress_line(f"note: a resumed run keeps its settings; ignoring {', '.join(ignored)}")
-            configure_threads(spec_from_dict(TrainSpec, run["train_spec"]))
+            configure_threads(spec_from_dict(TrainSpec, run["train_spec"]), headless=True)
         else:
             if not args.dataset:
                 raise InvalidSpecError("pass --dataset NAME (or --resume RUN to continue a run)")
             train_spec = _train_spec(args)
-            configure_threads(train_spec)  # before any torch work (loading a pretrained model included)
+            configure_threads(train_spec, headless=True)  # before any torch work (loading a pretrained model included)
             run = printer.drain(create_run(store, dataset=args.dataset, model_spec=_model_spec(args),
                                            train_spec=train_spec, tokenizer=args.tokenizer, name=args.name))
         return _run_training(store, run, args, printer)

@@ -28,15 +28,16 @@ from workbench.core.train_loop import Flag, LoopEvent, TrainJob, train_loop
 from workbench.core.train_state import seed_everything
 
 
-def configure_threads(train_spec: TrainSpec | None = None) -> int:
+def configure_threads(train_spec: TrainSpec | None = None, *, headless: bool = False) -> int:
     """Set torch's intra-op threads before any torch work (DESIGN.md section 3): the spec's number, or
-    `devices.choose_num_threads`' probe (done once per process)."""
+    `devices.choose_num_threads`' probe (done once per process). The GUI keeps a core for itself;
+    a headless run (`headless=True`) may use every core if the probe finds that faster."""
     from workbench.core.devices import choose_num_threads
 
     if train_spec is not None and train_spec.num_threads > 0:
         torch.set_num_threads(train_spec.num_threads)
         return train_spec.num_threads
-    return choose_num_threads()
+    return choose_num_threads(keep_free=0 if headless else 1)
 
 
 def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag | None = None,
