@@ -142,7 +142,38 @@ def main() -> int:
     print(f"job: {what}; torch threads {torch.get_num_threads()} of {os.cpu_count()} cores")
     print(f"idle:      {percentiles(idle)} over {len(idle)} ticks")
     print(f"under job: {percentiles(busy)} over {len(busy)} ticks; {rate:.1f} steps/s")
+    if use_training:
+        steps = max(50, int(rate * opts.seconds))
+        for threads in (torch.get_num_threads(), None):
+            headless = headless_steps_per_s(steps, threads)
+            label = f"{threads} thread(s), as in the app" if threads else "threads chosen by its probe"
+            print(f"headless `workbench train`, {label}: {headless:.1f} steps/s; in the app / headless "
+                  f"{rate / headless:.2f}x (goal >= 0.95x)")
     return 0
+
+
+def headless_steps_per_s(steps: int, threads: int | None) -> float:
+    """Steps per second of the same configuration through the command line (setup not counted)."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-headless-") as tmp:
+        project = Path(tmp) / "h.wbproj"
+        wb = [sys.executable, "-m", "workbench"]
+        subprocess.run([*wb, "new", str(project)], check=True, capture_output=True)
+        subprocess.run([*wb, "import", str(project), str(SHAKE), "--name", "shake"], check=True, capture_output=True)
+        cmd = [*wb, "train", str(project), "--dataset", "shake", "--arch", "gpt2", "--n-layer", "4", "--n-head", "4",
+               "--n-embd", "128", "--block-size", "64", "--batch-size", "12", "--dropout", "0", "--device", "cpu",
+               "--max-steps", str(steps), "--eval-interval", str(steps * 10), "--json"]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        times = []
+        for line in proc.stdout:
+            if '"event": "step"' in line:
+                times.append(time.perf_counter())
+        proc.wait()
+    times = times[len(times) // 10:]  # skip warm-up steps
+    return (len(times) - 1) / (times[-1] - times[0])
 
 
 def _training_available() -> bool:
