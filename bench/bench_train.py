@@ -123,8 +123,8 @@ def reference_lr(step: int, steps: int) -> float:
     return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (LR - MIN_LR)
 
 
-def reference_steps(train_bin: Path, dtype: str, windows: np.ndarray, vocab: int, steps: int):
-    """nanoGPT's loop; yields the seconds of each step, returns the validation loss on `windows`."""
+def reference_steps(train_bin: Path, dtype: str, windows: dict[str, np.ndarray], vocab: int, steps: int):
+    """nanoGPT's loop; yields the seconds of each step, returns {name: validation loss on those windows}."""
     torch.manual_seed(1337)
     model = RefGPT(vocab)
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -157,11 +157,24 @@ def reference_steps(train_bin: Path, dtype: str, windows: np.ndarray, vocab: int
             raise RuntimeError("reference diverged")
         yield time.perf_counter() - started
     model.eval()
+    return {name: windows_loss(lambda x, y: model(x, y)[0], w) for name, w in windows.items()}
+
+
+def windows_loss(logits_of, windows: np.ndarray, batch: int = 64) -> float:
+    """Mean next-token loss over windows of BLOCK + 1 tokens (the same code for both models)."""
+    total = 0.0
     with torch.no_grad():
-        losses = [model(torch.from_numpy(np.ascontiguousarray(w[:, :-1])),
-                        torch.from_numpy(np.ascontiguousarray(w[:, 1:])))[1].item() * len(w)
-                  for w in np.array_split(windows, max(1, len(windows) // BATCH))]
-    return sum(losses) / len(windows)
+        for w in np.array_split(windows, max(1, len(windows) // batch)):
+            x = torch.from_numpy(np.ascontiguousarray(w[:, :-1]).astype(np.int64))
+            y = torch.from_numpy(np.ascontiguousarray(w[:, 1:]).astype(np.int64))
+            logits = logits_of(x, y)
+            total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1)).item() * len(w)
+    return total / len(windows)
+
+
+def whole_split_windows(tokens: np.ndarray) -> np.ndarray:
+    """Every validation token predicted once: non-overlapping windows of BLOCK + 1 tokens."""
+    return np.stack([tokens[s:s + BLOCK + 1] for s in range(0, len(tokens) - BLOCK - 1, BLOCK)])
 
 
 # ---- measurements ---------------------------------------------------------------------------
@@ -281,7 +294,8 @@ def main() -> int:
         store, ours = workbench_run(Path(tmp) / "b.wbproj", args.steps)
         vocab = store.get_tokenizer("chars")["vocab_size"]
         train_bin, dtype, val_tokens = _token_cache(store)
-        windows = fixed_windows(val_tokens, BLOCK, 20 * BATCH, 1337 + 1)  # the windows our evaluation uses
+        windows = {"eval": fixed_windows(val_tokens, BLOCK, 20 * BATCH, 1337 + 1),  # the windows our evaluation uses
+                   "whole": whole_split_windows(val_tokens)}
         reference = reference_steps(train_bin, dtype, windows, vocab, args.steps)
         events, result, ours_steps, ref_val, ref_steps = interleaved(ours, reference)
         step_events = [e for e in events if isinstance(e, StepLogged)]
@@ -289,16 +303,30 @@ def main() -> int:
         seconds, ref_seconds = sum(ours_steps), sum(ref_steps)
         tps, ref_tps = len(ours_steps) * BATCH * BLOCK / seconds, len(ref_steps) * BATCH * BLOCK / ref_seconds
         median_ratio = statistics.median(ref_steps) / statistics.median(ours_steps)
+        ours_whole = workbench_whole_split_loss(store, result.step, windows["whole"])
         flops = flops_per_token(sum(p.numel() for p in RefGPT(vocab).parameters()))  # same shapes as ours
         print(f"workbench: {tps:,.0f} tokens/s, MFU {tps * flops / (peak * 1e9):.0%}, val loss at step "
-              f"{result.step} {val_loss:.4f} ({seconds:.1f} s of steps, status {result.status})")
+              f"{result.step} {val_loss:.4f} on the run's {len(windows['eval'])} evaluation windows, {ours_whole:.4f} "
+              f"on the whole validation split ({seconds:.1f} s of steps, status {result.status})")
         print(f"reference: {ref_tps:,.0f} tokens/s, MFU {ref_tps * flops / (peak * 1e9):.0%}, "
-              f"val loss at step {args.steps} {ref_val:.4f} ({ref_seconds:.1f} s of steps)")
+              f"val loss at step {args.steps} {ref_val['eval']:.4f} on the same windows, {ref_val['whole']:.4f} on "
+              f"the whole validation split ({ref_seconds:.1f} s of steps)")
         print(f"run records: {recorder_share(store, step_events, seconds, args.steps):.2%} of step time (goal <= 1%)")
         print(f"speed ratio {tps / ref_tps:.2f}x over all steps, {median_ratio:.2f}x by median step (goal >= 1.1x); "
-              f"workbench val loss {val_loss:.4f} (goal <= 1.89 at step 2000)")
+              f"workbench val loss {ours_whole:.4f} on the whole validation split (goal <= 1.89 at step 2000; "
+              f"{len(windows['eval'])} windows estimate it to about +-0.02)")
         store.close()
     return 0
+
+
+def workbench_whole_split_loss(store, step: int, windows: np.ndarray) -> float:
+    """Our run's final checkpoint, evaluated by the same code as the reference."""
+    from workbench.core.modeling import load_model_dir
+
+    (row,) = [c for c in store.list_checkpoints(1) if c["step"] == step]
+    model, _ = load_model_dir(store.path(row["dir"]), for_training=True)
+    model.eval()
+    return windows_loss(lambda x, _y: model(x).logits, windows)
 
 
 def _token_cache(store) -> tuple[Path, str, np.ndarray]:
