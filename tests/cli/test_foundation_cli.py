@@ -6,7 +6,6 @@ the same database content and the same files.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import subprocess
@@ -14,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import project_digest, run_cli
 
 from workbench.cli import main
 from workbench.core.schema import SCHEMA_VERSION
@@ -21,26 +21,6 @@ from workbench.core.schema import SCHEMA_VERSION
 SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def project_digest(root: Path) -> str:
-    """Database content (via dump, so WAL state does not matter) plus the list of files."""
-    digest = hashlib.sha256()
-    db = root / "project.db"
-    try:
-        con = sqlite3.connect(db)
-        digest.update("\n".join(con.iterdump()).encode())
-        con.close()
-    except sqlite3.DatabaseError:
-        digest.update(db.read_bytes())
-    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*")):
-        if not path.startswith("project.db"):
-            digest.update(path.encode())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")

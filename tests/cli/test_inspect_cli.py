@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import project_digest, run_cli
 
 from workbench.cli import main
 from workbench.core.store import ProjectStore, now_iso
@@ -18,21 +17,6 @@ TINY = ["--n-layer", 2, "--n-head", 2, "--n-embd", 32, "--block-size", 32, "--ba
         "--lr", "3e-3", "--warmup", 2, "--max-steps", 4, "--eval-interval", 2]
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def project_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    con = sqlite3.connect(root / "project.db")
-    digest.update("\n".join(con.iterdump()).encode())
-    con.close()
-    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*")):
-        if not path.startswith("project.db"):
-            digest.update(path.encode())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
