@@ -34,7 +34,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
                     for d in store.list_datasets()]
         tokenizers = [{k: t[k] for k in ("id", "name", "kind", "vocab_size")} for t in store.list_tokenizers()]
     lines = [f"{r['id']:>4}  {r['name']:<16} {r['arch']:<6} {r['status']:<12} step {r['step']:<7} "
-             f"best val {r['best_val_loss'] if r['best_val_loss'] is not None else '-'}" for r in runs]
+             f"best val {_loss(r['best_val_loss'])}" for r in runs]
     text = "\n".join(lines) if lines else "no runs yet"
     emit(args, {"runs": runs, "datasets": datasets, "tokenizers": tokenizers}, text)
     return 0
+
+
+def _loss(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
