@@ -48,11 +48,10 @@ def peak_rss_mb() -> float:
 
 
 def drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    """Run a core generator to its end; its return value."""
+    from workbench.core.events import run_to_end  # imported late: each stage measures its own memory
+
+    return run_to_end(gen)[1]
 
 
 def reference_encode(tokenizer_json: Path, text_path: Path) -> int:

@@ -195,30 +195,22 @@ def flops_per_token(n_params: int) -> float:
     return 6 * (n_params - BLOCK * N_EMBD) + 12 * N_LAYER * N_EMBD * BLOCK
 
 
-def drain(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as done:
-            return events, done.value
-
-
 def workbench_run(project: Path, steps: int):
     """A project with tinyshakespeare and a char tokenizer, a queued run, and the `train` generator."""
     from workbench.core.catalog import create_tokenizer, import_into_project
+    from workbench.core.events import run_to_end
     from workbench.core.specs import DatasetSpec, ModelSpec, TokenizerSpec, TrainSpec
     from workbench.core.store import ProjectStore
     from workbench.core.train_setup import create_run
     from workbench.core.training import train
 
     store = ProjectStore.create(project)
-    drain(import_into_project(store, [SHAKE], DatasetSpec(name="shake")))
-    drain(create_tokenizer(store, "shake", TokenizerSpec(name="chars", kind="char")))
+    run_to_end(import_into_project(store, [SHAKE], DatasetSpec(name="shake")))
+    run_to_end(create_tokenizer(store, "shake", TokenizerSpec(name="chars", kind="char")))
     model_spec = ModelSpec(arch="gpt2", n_layer=N_LAYER, n_head=N_HEAD, n_embd=N_EMBD, block_size=BLOCK, dropout=0.0)
     train_spec = TrainSpec(batch_size=BATCH, lr=LR, min_lr_ratio=MIN_LR / LR, warmup=WARMUP, max_steps=steps,
                            eval_interval=steps, device="cpu", precision="fp32", seed=1337)
-    _, run = drain(create_run(store, dataset="shake", tokenizer="chars", model_spec=model_spec, train_spec=train_spec))
+    _, run = run_to_end(create_run(store, dataset="shake", tokenizer="chars", model_spec=model_spec, train_spec=train_spec))
     return store, train(store, run["id"])
 
 

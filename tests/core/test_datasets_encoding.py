@@ -13,18 +13,16 @@ import workbench.core.dataset_text as dataset_text
 from workbench.core.dataset_text import StreamCleaner, clean_text
 from workbench.core.datasets import import_dataset, preview
 from workbench.core.errors import ImportFailedError
+from workbench.core.events import run_to_end
 from workbench.core.specs import DatasetSpec
 
 TEXT = "Grüße, naïve café — 日本語 😀\nsecond line\n"
 
 
 def run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return stop.value, events
+    """(returned value, events): the order these tests read."""
+    events, value = run_to_end(gen)
+    return value, events
 
 
 def spec(**kw) -> DatasetSpec:

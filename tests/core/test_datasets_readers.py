@@ -10,17 +10,14 @@ import pytest
 
 from workbench.core.datasets import DOC_SEPARATOR, detect_format, import_dataset
 from workbench.core.errors import ImportFailedError
-from workbench.core.events import Notice
+from workbench.core.events import Notice, run_to_end
 from workbench.core.specs import DatasetSpec
 
 
 def run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return stop.value, events
+    """(returned value, events): the order these tests read."""
+    events, value = run_to_end(gen)
+    return value, events
 
 
 def spec(**kw) -> DatasetSpec:

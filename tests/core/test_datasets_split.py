@@ -13,19 +13,16 @@ import workbench.core.dataset_text as dataset_text
 import workbench.core.datasets as datasets
 from workbench.core.datasets import DOC_SEPARATOR, import_dataset
 from workbench.core.errors import ImportFailedError, WorkbenchError
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.specs import DatasetSpec
 
 SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 
 
 def run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return stop.value, events
+    """(returned value, events): the order these tests read."""
+    events, value = run_to_end(gen)
+    return value, events
 
 
 def jsonl(path: Path, docs: list[str]) -> Path:

@@ -10,7 +10,7 @@ import torch
 
 from workbench.core import modeling
 from workbench.core.evaluation import per_token_loss, perplexity
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.specs import ModelSpec
 
 VOCAB = 40
@@ -28,14 +28,6 @@ def tiny(arch: str = "gpt2") -> ModelSpec:
     return ModelSpec(arch=arch, n_layer=2, n_head=2, n_embd=32, block_size=8, vocab_size=VOCAB)
 
 
-def run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
 
 def tokens(n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, VOCAB, n).astype(np.uint16)  # like a token cache
@@ -47,7 +39,7 @@ def test_perplexity_is_exp_of_the_mean_window_loss(arch):
     spec = tiny(arch)
     model = modeling.build_model(spec)
     ids = tokens(5 * 8 + 1)  # exactly 5 windows of 8 predictions
-    events, (loss, ppl) = run(perplexity(model, spec, ids, batch_size=2))
+    events, (loss, ppl) = run_to_end(perplexity(model, spec, ids, batch_size=2))
     assert model.training  # mode restored
     assert [e.done for e in events] == [2, 4, 5] and all(isinstance(e, Progress) and e.total == 5 for e in events)
     windows = torch.from_numpy(np.stack([ids[s:s + 9] for s in range(0, 40, 8)]).astype(np.int64))
@@ -62,7 +54,7 @@ def test_perplexity_counts_a_short_last_window():
     spec = tiny()
     model = modeling.build_model(spec).eval()
     ids = tokens(8 + 4)  # one full window (8 predictions) + a tail of 3 predictions
-    _, (loss, _) = run(perplexity(model, spec, ids))
+    _, (loss, _) = run_to_end(perplexity(model, spec, ids))
     window_losses = np.concatenate([per_token_loss(model, spec, ids[:9])[1:], per_token_loss(model, spec, ids[8:])[1:]])
     assert len(window_losses) == 11
     assert loss == pytest.approx(float(window_losses.mean()), rel=1e-5)
@@ -72,8 +64,8 @@ def test_bert_pseudo_perplexity_is_repeatable():
     spec = tiny("bert")
     model = modeling.build_model(spec)
     ids = tokens(100)
-    first = run(perplexity(model, spec, ids, mask_token_id=0))[1]
-    second = run(perplexity(model, spec, ids, mask_token_id=0))[1]
+    first = run_to_end(perplexity(model, spec, ids, mask_token_id=0))[1]
+    second = run_to_end(perplexity(model, spec, ids, mask_token_id=0))[1]
     assert first == second and math.isfinite(first[0])
     assert first[1] == pytest.approx(math.exp(first[0]))
 

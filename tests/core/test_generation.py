@@ -17,6 +17,7 @@ from transformers import (
 )
 
 from workbench.core.errors import InvalidSpecError, WorkbenchError
+from workbench.core.events import run_to_end
 from workbench.core.generation import fill_mask, generate
 from workbench.core.sampling import apply_min_p, apply_repetition_penalty, apply_top_k, apply_top_p
 from workbench.core.specs import SampleSpec
@@ -74,15 +75,6 @@ def tiny_llama(vocab: int = VOCAB) -> LlamaForCausalLM:
     return LlamaForCausalLM(config).eval()
 
 
-def run(gen):
-    """Drain a generator: (events, returned value)."""
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
 
 def ids_of(events, sample=0):
     return [e.token_id for e in events if e.sample == sample]
@@ -94,7 +86,7 @@ PROMPT = "hello world"
 @pytest.mark.parametrize("make_model", [tiny_gpt2, tiny_llama])
 def test_greedy_equals_transformers_generate(make_model):
     model, tok = make_model(), SmallTokenizer()
-    events, texts = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=30, temperature=0)))
+    events, texts = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=30, temperature=0)))
     prompt = torch.tensor([tok.encode(PROMPT)])
     expected = model.generate(prompt, do_sample=False, max_new_tokens=30, min_new_tokens=30)[0, prompt.shape[1]:]
     assert ids_of(events) == expected.tolist()
@@ -104,10 +96,10 @@ def test_greedy_equals_transformers_generate(make_model):
 def test_same_seed_same_text_and_different_seed_differs():
     model, tok = tiny_gpt2(), SmallTokenizer()
     spec = SampleSpec(max_new_tokens=40, temperature=1.5, seed=7, num_samples=2)
-    _, first = run(generate(model, tok, PROMPT, spec))
+    _, first = run_to_end(generate(model, tok, PROMPT, spec))
     torch.manual_seed(123)  # the global RNG must not matter
-    _, second = run(generate(model, tok, PROMPT, spec))
-    _, other = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=1.5, seed=8, num_samples=2)))
+    _, second = run_to_end(generate(model, tok, PROMPT, spec))
+    _, other = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=1.5, seed=8, num_samples=2)))
     assert first == second
     assert first != other
     assert len(first) == 2 and first[0] != first[1]
@@ -115,7 +107,7 @@ def test_same_seed_same_text_and_different_seed_differs():
 
 def test_events_carry_sensible_probabilities():
     model, tok = tiny_gpt2(), SmallTokenizer()
-    events, texts = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=20, seed=1)))
+    events, texts = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=20, seed=1)))
     assert "".join(e.text for e in events) == texts[0]
     total = 0.0
     for e in events:
@@ -130,9 +122,9 @@ def test_events_carry_sensible_probabilities():
 
 def test_top_k_one_and_tiny_top_p_equal_greedy():
     model, tok = tiny_gpt2(), SmallTokenizer()
-    greedy = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=0)))[1]
-    top_k = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=2.0, top_k=1, seed=3)))[1]
-    top_p = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=2.0, top_p=1e-6, seed=3)))[1]
+    greedy = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=0)))[1]
+    top_k = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=2.0, top_k=1, seed=3)))[1]
+    top_p = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=25, temperature=2.0, top_p=1e-6, seed=3)))[1]
     assert top_k == greedy and top_p == greedy
 
 
@@ -152,7 +144,7 @@ def test_min_p_filters_unlikely_tokens_in_samples():
     model, tok = tiny_gpt2(), SmallTokenizer()
 
     def ratios(min_p):
-        events = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=80, temperature=3.0, min_p=min_p, seed=5)))[0]
+        events = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=80, temperature=3.0, min_p=min_p, seed=5)))[0]
         return [e.prob / e.alternatives[0][1] for e in events]
 
     assert min(ratios(0.9)) >= 0.9 ** 3 - 1e-4
@@ -165,18 +157,18 @@ def test_repetition_penalty_lowers_repeated_tokens():
     assert out.tolist() == [1.0, -2.0, 0.5, 1.0]
     assert out.softmax(-1)[0] < logits.softmax(-1)[0] and out.softmax(-1)[1] < logits.softmax(-1)[1]
     model, tok = tiny_gpt2(), SmallTokenizer()
-    plain = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0)))[1][0]
-    penalised = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0,
+    plain = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0)))[1][0]
+    penalised = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0,
                                                             repetition_penalty=5.0)))[1][0]
     assert len(set(penalised)) > len(set(plain))
 
 
 def test_stop_strings_trim_and_stream_consistently():
     model, tok = tiny_gpt2(), SmallTokenizer()
-    full = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0)))[1][0]
+    full = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0)))[1][0]
     stop = full[10:12]
     expected = full[:full.find(stop)]
-    events, texts = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0, stop=(stop,))))
+    events, texts = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=40, temperature=0, stop=(stop,))))
     assert texts == [expected]
     assert "".join(e.text for e in events) == expected
     assert len(events) <= full.find(stop) + len(stop)
@@ -197,12 +189,12 @@ class Scripted(torch.nn.Module):
 
 
 def test_incremental_decoding_never_splits_a_utf8_character():
-    events, texts = run(generate(Scripted("é€x"), ByteTokenizer(), "a", SampleSpec(max_new_tokens=7, temperature=0)))
+    events, texts = run_to_end(generate(Scripted("é€x"), ByteTokenizer(), "a", SampleSpec(max_new_tokens=7, temperature=0)))
     assert texts == ["é€xx"]
     assert [e.text for e in events] == ["", "é", "", "", "€", "x", "x"]
     # a long text: the decoder settles its output every few tokens; the pieces must still add up
     script = "héllo wörld, €100 — ok!\n" * 4
-    events, texts = run(generate(Scripted(script), ByteTokenizer(), "a",
+    events, texts = run_to_end(generate(Scripted(script), ByteTokenizer(), "a",
                                  SampleSpec(max_new_tokens=len(script.encode()), temperature=0)))
     assert texts == [script] and "".join(e.text for e in events) == script
     assert not any("\ufffd" in e.text for e in events)
@@ -223,7 +215,7 @@ def test_cancelling_stops_within_one_token():
 
 def test_context_overflow_slides_the_window():
     model, tok = tiny_gpt2(positions=16), SmallTokenizer()
-    events, texts = run(generate(model, tok, "a long prompt over sixteen tokens",
+    events, texts = run_to_end(generate(model, tok, "a long prompt over sixteen tokens",
                                  SampleSpec(max_new_tokens=40, temperature=0)))
     assert len(events) == 40 and len(texts[0]) == 40
 
@@ -231,14 +223,14 @@ def test_context_overflow_slides_the_window():
 def test_return_attention_rows_cover_the_window_and_restore_sdpa():
     model, tok = tiny_gpt2(positions=16), SmallTokenizer()
     before = model.config._attn_implementation
-    events, _ = run(generate(model, tok, "hello", SampleSpec(max_new_tokens=15, temperature=0), return_attention=True))
+    events, _ = run_to_end(generate(model, tok, "hello", SampleSpec(max_new_tokens=15, temperature=0), return_attention=True))
     assert model.config._attn_implementation == before
     first, second = events[0].attention, events[1].attention
     assert first.shape == (2, 2, 5) and second.shape == (2, 2, 6) and first.dtype.name == "float16"
     assert abs(float(second.astype("float32").sum(-1).mean()) - 1) < 1e-2
     assert all(e.attention.shape[-1] <= 16 for e in events)
     # same tokens as without attention
-    assert ids_of(events) == ids_of(run(generate(model, tok, "hello", SampleSpec(max_new_tokens=15, temperature=0)))[0])
+    assert ids_of(events) == ids_of(run_to_end(generate(model, tok, "hello", SampleSpec(max_new_tokens=15, temperature=0)))[0])
 
 
 def test_lstm_generation():
@@ -246,7 +238,7 @@ def test_lstm_generation():
 
     torch.manual_seed(0)
     model, tok = LSTMLanguageModel(vocab_size=VOCAB, n_embd=16, n_layer=2).eval(), SmallTokenizer()
-    events, texts = run(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=12, temperature=0)))
+    events, texts = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=12, temperature=0)))
     # greedy with the carried state equals recomputing the whole sequence each step
     ids = tok.encode(PROMPT)
     with torch.no_grad():
@@ -261,7 +253,7 @@ def test_bert_refuses_generate_and_fills_masks():
                                        intermediate_size=64, max_position_embeddings=64)).eval()
     tok = SmallTokenizer()
     with pytest.raises(WorkbenchError, match="MASK"):
-        run(generate(model, tok, PROMPT, SampleSpec()))
+        run_to_end(generate(model, tok, PROMPT, SampleSpec()))
     result = fill_mask(model, tok, "hello [MASK] world [MASK]", top_k=3)
     assert len(result) == 2 and all(len(c) == 3 for c in result)
     for candidates in result:
@@ -274,6 +266,6 @@ def test_bert_refuses_generate_and_fills_masks():
 def test_invalid_settings_are_refused():
     model, tok = tiny_gpt2(), SmallTokenizer()
     with pytest.raises(InvalidSpecError):
-        run(generate(model, tok, PROMPT, SampleSpec(top_p=0)))
+        run_to_end(generate(model, tok, PROMPT, SampleSpec(top_p=0)))
     with pytest.raises(InvalidSpecError):
-        run(generate(model, tok, "", SampleSpec()))  # no start token to begin from
+        run_to_end(generate(model, tok, "", SampleSpec()))  # no start token to begin from

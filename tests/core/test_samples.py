@@ -10,24 +10,14 @@ import pytest
 
 from workbench.core import samples
 from workbench.core.errors import InvalidSpecError, NotFoundError
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.sample_words import BOY_NAMES, GIRL_NAMES, article
 from workbench.core.samples import SAMPLES, SampleDataset, get_sample, sample_options, write_sample
 
 
-def run(gen):
-    """Drive a core generator to the end: (events, returned value)."""
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
-
 def write(tmp_path: Path, key: str, size: int | None = None, seed: int = 0, name: str = "", **options):
     path = tmp_path / (name or f"{key}-{seed}-{size}.txt")
-    events, returned = run(write_sample(key, path, size, seed, **options))
+    events, returned = run_to_end(write_sample(key, path, size, seed, **options))
     assert returned == path
     return path, events
 
@@ -68,7 +58,7 @@ def test_catalogue_describes_every_sample():
 
 def test_unknown_key_names_the_known_ones_and_writes_nothing(tmp_path):
     with pytest.raises(NotFoundError) as info:
-        run(write_sample("poems", tmp_path / "x.txt"))
+        run_to_end(write_sample("poems", tmp_path / "x.txt"))
     for key in SAMPLES:
         assert key in str(info.value)
     with pytest.raises(NotFoundError):
@@ -80,11 +70,11 @@ def test_bad_options_and_sizes_are_refused_before_any_file(tmp_path):
     assert sample_options("addition") == {"max_digits": 3}
     assert sample_options("toy-stories") == {}
     with pytest.raises(InvalidSpecError, match="max_digits"):
-        run(write_sample("toy-stories", tmp_path / "a.txt", 1000, max_digits=3))
+        run_to_end(write_sample("toy-stories", tmp_path / "a.txt", 1000, max_digits=3))
     with pytest.raises(InvalidSpecError, match="max_digits"):
-        run(write_sample("addition", tmp_path / "b.txt", 1000, max_digits=0))
+        run_to_end(write_sample("addition", tmp_path / "b.txt", 1000, max_digits=0))
     with pytest.raises(InvalidSpecError, match="size"):
-        run(write_sample("addition", tmp_path / "c.txt", 0))
+        run_to_end(write_sample("addition", tmp_path / "c.txt", 0))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -136,7 +126,7 @@ def test_an_error_mid_way_leaves_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setitem(samples._CHUNK_MAKERS, "addition", failing_lines)
     with pytest.raises(OSError, match="disk full"):
-        run(write_sample("addition", tmp_path / "sums.txt", 1_000_000))
+        run_to_end(write_sample("addition", tmp_path / "sums.txt", 1_000_000))
     assert list(tmp_path.iterdir()) == []
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.specs import TokenizerSpec
 from workbench.core.token_cache import build_token_cache, cache_dtype, open_token_cache
 from workbench.core.tokenizer_bpe import new_bpe_backend
@@ -19,14 +19,6 @@ from workbench.core.tokenizers import Tokenizer, train_tokenizer
 
 SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 
-
-def run(gen):
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
 
 
 def need_shakespeare() -> Path:
@@ -39,7 +31,7 @@ def need_shakespeare() -> Path:
 def shakespeare_tokenizer(request, tmp_path_factory) -> Tokenizer:
     source = need_shakespeare()
     spec = TokenizerSpec(name=request.param, kind=request.param, vocab_size=4096)
-    _, tok = run(train_tokenizer(spec, source, tmp_path_factory.mktemp("tok") / "t"))
+    _, tok = run_to_end(train_tokenizer(spec, source, tmp_path_factory.mktemp("tok") / "t"))
     return tok
 
 
@@ -60,7 +52,7 @@ def test_cache_dtype_fits_the_vocabulary():
 def test_cache_equals_whole_text_encoding(tmp_path, shakespeare_tokenizer, chunk_chars):
     tok = shakespeare_tokenizer
     text = SHAKESPEARE.read_text(encoding="utf-8")
-    events, count = run(build_token_cache(tok, SHAKESPEARE, tmp_path / "train.bin", chunk_chars=chunk_chars))
+    events, count = run_to_end(build_token_cache(tok, SHAKESPEARE, tmp_path / "train.bin", chunk_chars=chunk_chars))
     cache = open_token_cache(tmp_path / "train.bin", tok.vocab_size)
     whole = np.asarray(tok.backend.encode(text, add_special_tokens=False).ids)
     assert count == len(cache) == len(whole)
@@ -74,7 +66,7 @@ def test_cache_equals_whole_text_encoding(tmp_path, shakespeare_tokenizer, chunk
 def test_cache_is_read_only(tmp_path, shakespeare_tokenizer):
     text = tmp_path / "t.txt"
     text.write_text("To be, or not to be\n", encoding="utf-8")
-    run(build_token_cache(shakespeare_tokenizer, text, tmp_path / "c.bin"))
+    run_to_end(build_token_cache(shakespeare_tokenizer, text, tmp_path / "c.bin"))
     cache = open_token_cache(tmp_path / "c.bin", shakespeare_tokenizer.vocab_size)
     assert cache.dtype == np.uint16
     with pytest.raises((ValueError, TypeError)):
@@ -86,9 +78,9 @@ def test_large_vocabulary_uses_uint32(tmp_path):
     text = "".join(chars) + "\n"
     source = tmp_path / "many.txt"
     source.write_text(text, encoding="utf-8")
-    _, tok = run(train_tokenizer(TokenizerSpec(name="wide", kind="char"), source, tmp_path / "tok"))
+    _, tok = run_to_end(train_tokenizer(TokenizerSpec(name="wide", kind="char"), source, tmp_path / "tok"))
     assert tok.vocab_size > 65536
-    _, count = run(build_token_cache(tok, source, tmp_path / "c.bin", chunk_chars=1 << 14))
+    _, count = run_to_end(build_token_cache(tok, source, tmp_path / "c.bin", chunk_chars=1 << 14))
     cache = open_token_cache(tmp_path / "c.bin", tok.vocab_size)
     assert cache.dtype == np.uint32 and count == len(text)
     assert np.array_equal(cache, tok.encode(text))
@@ -108,14 +100,14 @@ def test_invalid_utf8_is_a_clear_error_and_leaves_no_file(tmp_path, shakespeare_
     source = tmp_path / "bad.txt"
     source.write_bytes(b"fine text\n" * 100 + b"\xff\xfe broken\n")
     with pytest.raises(WorkbenchError, match="not valid UTF-8"):
-        run(build_token_cache(shakespeare_tokenizer, source, tmp_path / "out" / "c.bin", chunk_chars=64))
+        run_to_end(build_token_cache(shakespeare_tokenizer, source, tmp_path / "out" / "c.bin", chunk_chars=64))
     assert leftovers(tmp_path / "out") == []
 
 
 def test_empty_text_gives_an_empty_cache(tmp_path, shakespeare_tokenizer):
     source = tmp_path / "empty.txt"
     source.write_bytes(b"")
-    _, count = run(build_token_cache(shakespeare_tokenizer, source, tmp_path / "c.bin"))
+    _, count = run_to_end(build_token_cache(shakespeare_tokenizer, source, tmp_path / "c.bin"))
     assert count == 0
     assert len(open_token_cache(tmp_path / "c.bin", shakespeare_tokenizer.vocab_size)) == 0
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.core.errors import InvalidSpecError, WorkbenchError
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.specs import TokenizerSpec
 from workbench.core.tokenizer_pretrained import hub_offline
 from workbench.core.tokenizers import Tokenizer, load_tokenizer, train_tokenizer
@@ -27,15 +27,6 @@ UNICODE_TEXT = (
 )
 
 
-def run(gen):
-    """Drive a core generator; return (events, result)."""
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as stop:
-            return events, stop.value
-
 
 def train(tmp_path: Path, text: str | Path, kind: str, **spec_fields) -> Tokenizer:
     if isinstance(text, Path):
@@ -45,7 +36,7 @@ def train(tmp_path: Path, text: str | Path, kind: str, **spec_fields) -> Tokeniz
         source = tmp_path / f"train-{kind}.txt"
         source.write_text(text, encoding="utf-8", newline="")
     spec = TokenizerSpec(name=f"t-{kind}", kind=kind, **spec_fields)
-    _, tokenizer = run(train_tokenizer(spec, source, tmp_path / f"tok-{kind}"))
+    _, tokenizer = run_to_end(train_tokenizer(spec, source, tmp_path / f"tok-{kind}"))
     return tokenizer
 
 
@@ -123,7 +114,7 @@ def test_special_token_with_whitespace_is_rejected(tmp_path):
 
 def test_invalid_spec_fails_before_reading(tmp_path):
     with pytest.raises(InvalidSpecError, match="vocab-size"):
-        run(train_tokenizer(TokenizerSpec(name="x", kind="bpe", vocab_size=10), tmp_path / "missing.txt",
+        run_to_end(train_tokenizer(TokenizerSpec(name="x", kind="bpe", vocab_size=10), tmp_path / "missing.txt",
                             tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
@@ -136,7 +127,7 @@ def test_empty_training_text_is_a_clear_error(tmp_path):
 # ---- byte-level BPE ----------------------------------------------------------------------------
 def test_bpe_trains_requested_vocabulary_with_progress(tmp_path):
     text = shakespeare_text()
-    events, tok = run(train_tokenizer(TokenizerSpec(name="b", kind="bpe", vocab_size=2000), SHAKESPEARE,
+    events, tok = run_to_end(train_tokenizer(TokenizerSpec(name="b", kind="bpe", vocab_size=2000), SHAKESPEARE,
                                       tmp_path / "tok"))
     assert tok.kind == "bpe" and tok.vocab_size == 2000
     reads = [e for e in events if isinstance(e, Progress) and e.stage == "train-tokenizer"]
@@ -246,7 +237,7 @@ def test_pretrained_from_local_folder(tmp_path, hf_folder):
     from transformers import AutoTokenizer
 
     spec = TokenizerSpec(name="p", kind="pretrained", source=str(hf_folder))
-    _, tok = run(train_tokenizer(spec, None, tmp_path / "out"))
+    _, tok = run_to_end(train_tokenizer(spec, None, tmp_path / "out"))
     assert tok.kind == "pretrained" and (tmp_path / "out" / "tokenizer.json").is_file()
     reference = AutoTokenizer.from_pretrained(hf_folder)
     text = "Hello worlds! the zz"
@@ -266,7 +257,7 @@ def test_plain_hf_folder_loads_as_pretrained(hf_folder):
 def test_pretrained_missing_folder_is_a_clear_error(tmp_path):
     spec = TokenizerSpec(name="p", kind="pretrained", source=str(tmp_path / "no-such-folder"))
     with pytest.raises(WorkbenchError, match="does not exist"):
-        run(train_tokenizer(spec, None, tmp_path / "out"))
+        run_to_end(train_tokenizer(spec, None, tmp_path / "out"))
 
 
 def test_unknown_hub_id_offline_fails_fast_and_clearly(tmp_path, monkeypatch):
@@ -274,7 +265,7 @@ def test_unknown_hub_id_offline_fails_fast_and_clearly(tmp_path, monkeypatch):
     spec = TokenizerSpec(name="p", kind="pretrained", source="no-such-org/made-up-tokenizer-7x")
     started = time.monotonic()
     with pytest.raises(WorkbenchError, match="not in the local Hugging Face cache"):
-        run(train_tokenizer(spec, None, tmp_path / "out"))
+        run_to_end(train_tokenizer(spec, None, tmp_path / "out"))
     # A hang guard (network retries would take minutes), not a speed goal.
     assert time.monotonic() - started < 10
     assert not (tmp_path / "out").exists()

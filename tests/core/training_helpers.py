@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from workbench.core.events import StepLogged
+from workbench.core.events import StepLogged, run_to_end
 from workbench.core.specs import ModelSpec, TrainSpec
 from workbench.core.train_loop import TrainJob
 from workbench.core.train_state import seed_everything
@@ -61,12 +61,7 @@ def make_job(checkpoints: Path, *, resume: Path | None = None, **train_overrides
 
 def run_all(gen) -> tuple[list, object]:
     """All events of a generator and its return value."""
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as done:
-            return events, done.value
+    return run_to_end(gen)
 
 
 def step_losses(events) -> dict[int, float]:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from workbench.core.events import run_to_end
 from workbench.core.store import ProjectStore
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
@@ -23,11 +24,8 @@ WORDS = ("the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "w
 
 
 def drive(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
+    """Run a core generator to its end; its return value."""
+    return run_to_end(gen)[1]
 
 
 @pytest.fixture

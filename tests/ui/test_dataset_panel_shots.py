@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from workbench.core.events import Progress
+from workbench.core.events import Progress, run_to_end
 from workbench.core.store import ProjectStore
 from workbench.ui import theme
 
@@ -27,11 +27,8 @@ SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespea
 
 
 def drive(gen):
-    try:
-        while True:
-            next(gen)
-    except StopIteration as done:
-        return done.value
+    """Run a core generator to its end; its return value."""
+    return run_to_end(gen)[1]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from workbench.core.events import run_to_end
 from workbench.core.specs import DatasetSpec, ModelSpec, TokenizerSpec, TrainSpec, spec_to_dict
 from workbench.core.store import ProjectStore
 from workbench.ui import theme
@@ -24,11 +25,8 @@ ESTIMATE_TIMEOUT = 90_000  # the first estimate imports torch and transformers o
 
 
 def drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
+    """Run a core generator to its end; its return value."""
+    return run_to_end(gen)[1]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from workbench.core.errors import InvalidSpecError
+from workbench.core.events import run_to_end
 from workbench.core.specs import ModelSpec, TrainSpec
 from workbench.ui import model_settings
 from workbench.ui.model_jobs import (
@@ -101,11 +102,8 @@ def test_settings_round_trip_and_bad_entries_are_ignored(tmp_path):
 
 
 def drain(gen):
-    while True:
-        try:
-            next(gen)
-        except StopIteration as done:
-            return done.value
+    """Run a core generator to its end; its return value."""
+    return run_to_end(gen)[1]
 
 
 def test_the_estimate_job_reports_problems_instead_of_raising():

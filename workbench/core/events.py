@@ -8,8 +8,11 @@ events may cross threads.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -103,3 +106,14 @@ class AttentionSnapshotSaved:
     step: int
     path: str  # relative to the project folder
     probe_text: str = ""  # the `attention_snapshots` row needs it (NOT NULL)
+
+
+def run_to_end(gen: Generator[Any, None, R]) -> tuple[list[Any], R]:
+    """Drive a core generator where nothing needs its progress live (tests, benchmarks, scripts):
+    every event it yielded, in order, and the value it returned."""
+    events: list[Any] = []
+    while True:
+        try:
+            events.append(next(gen))
+        except StopIteration as done:
+            return events, done.value
