@@ -15,10 +15,11 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from workbench.ui.theme import is_dark, plot_colors, series_colors
+from workbench.ui.widgets.themed_plot import ThemedPlot
 
 SERIES = {"loss": "train loss", "val_loss": "validation loss"}
 REDRAW_MS = 500
@@ -52,23 +53,16 @@ class _Series:
         self.n = need
 
 
-class LossPlot(pg.PlotWidget):
+class LossPlot(ThemedPlot):
     """objectName `lossPlot`. Series "loss" (a line) and "val_loss" (a line with dots)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self._ready = False  # the base constructor already sends palette changes
-        super().__init__(parent)
+        super().__init__("step", "loss", parent)
         self.setObjectName("lossPlot")
         self.setMinimumHeight(160)
         item = self.getPlotItem()
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.setLabel("bottom", "step")
-        item.setLabel("left", "loss")
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).enableAutoSIPrefix(False)
-        item.setMenuEnabled(False)
         self._legend = item.addLegend(offset=(-10, 10))
         self._series: dict[str, _Series] = {}
         for name, label in SERIES.items():
@@ -78,8 +72,7 @@ class LossPlot(pg.PlotWidget):
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self._redraw)
-        self._ready = True
-        self._restyle()
+        self.theme_ready()
 
     def set_series(self, name: str, steps: Iterable[float], values: Iterable[float]) -> None:
         self._series[name].set(steps, values)
@@ -104,20 +97,7 @@ class LossPlot(pg.PlotWidget):
             s.set([], [])
         self.getPlotItem().enableAutoRange()
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._ready:
-            self._restyle()
-
-    def _restyle(self) -> None:
-        background, foreground = plot_colors(self.palette())
-        colors = series_colors(is_dark(self.palette()))
-        self.setBackground(background)
-        item = self.getPlotItem()
-        for axis in ("left", "bottom"):
-            ax = item.getAxis(axis)
-            ax.setPen(foreground)
-            ax.setTextPen(foreground)
+    def style_items(self, foreground: QColor, background: QColor, colors: dict[str, str]) -> None:
         self._series["loss"].curve.setPen(pg.mkPen(colors["loss"], width=1.5))
         val = self._series["val_loss"].curve
         val.setPen(pg.mkPen(colors["val_loss"], width=2))

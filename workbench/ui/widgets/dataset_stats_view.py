@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -25,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.ui.dataset_warnings import dataset_warnings
-from workbench.ui.theme import is_dark, plot_colors, series_colors
 from workbench.ui.widgets.forms import human_count, plain_label, section_title
+from workbench.ui.widgets.themed_plot import ThemedPlot
 
 TOP_CHARACTERS_SHOWN = 24
 CHART_HEIGHT = 200
@@ -43,26 +44,20 @@ def length_bin_labels(edges: Sequence[int]) -> list[str]:
     return [human_count(e).replace(" ", "") for e in edges[:-1]]
 
 
-class BarChart(pg.PlotWidget):
+class BarChart(ThemedPlot):
     """Bars over named categories; `bars()` returns what is drawn."""
 
     def __init__(self, x_label: str, y_label: str, parent: QWidget | None = None) -> None:
-        self._ready = False  # the base constructor already sends palette changes
-        super().__init__(parent)
+        super().__init__(x_label, y_label, parent, grid_x=False)
         self.setFixedHeight(CHART_HEIGHT)  # pyqtgraph's size hint is large; the page scrolls instead
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         item = self.getPlotItem()
         item.hideButtons()
-        item.setLabel("bottom", x_label)
-        item.setLabel("left", y_label)
-        item.showGrid(y=True, alpha=0.15)
         self._labels: list[str] = []
         self._heights: list[float] = []
         self._item = pg.BarGraphItem(x=[], height=[], width=0.8)
         item.addItem(self._item)
-        self._ready = True
-        self._restyle()
+        self.theme_ready()
 
     def set_bars(self, labels: Sequence[str], heights: Sequence[float], *, label_every: int | None = None) -> None:
         self._labels, self._heights = [str(s) for s in labels], [float(h) for h in heights]
@@ -76,20 +71,8 @@ class BarChart(pg.PlotWidget):
     def bars(self) -> tuple[list[str], list[float]]:
         return list(self._labels), list(self._heights)
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._ready:
-            self._restyle()
-
-    def _restyle(self) -> None:
-        background, foreground = plot_colors(self.palette())
-        color = series_colors(is_dark(self.palette()))["loss"]
-        self.setBackground(background)
-        item = self.getPlotItem()
-        for axis in ("left", "bottom"):
-            ax = item.getAxis(axis)
-            ax.setPen(foreground)
-            ax.setTextPen(foreground)
+    def style_items(self, foreground: QColor, background: QColor, colors: dict[str, str]) -> None:
+        color = colors["loss"]
         self._item.setOpts(brush=pg.mkBrush(color), pen=pg.mkPen(color))
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.schedules import lr_at
 from workbench.core.specs import TrainSpec
-from workbench.ui.theme import is_dark, plot_colors, series_colors
+from workbench.ui.widgets.themed_plot import ThemedPlot
 
 POINTS = 300
 
@@ -27,29 +27,21 @@ def schedule_points(spec: TrainSpec, points: int = POINTS) -> tuple[np.ndarray, 
     return steps, np.array([lr_at(int(step), spec) for step in steps], dtype=np.float64)
 
 
-class LrCurvePlot(pg.PlotWidget):
+class LrCurvePlot(ThemedPlot):
     """objectName `lrCurvePlot`: the learning rate against the optimizer step."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self._ready = False  # the base constructor already sends palette changes
-        super().__init__(parent)
+        super().__init__("step", "learning rate", parent)
         self.setObjectName("lrCurvePlot")
         self.setMinimumHeight(120)
         self.setMaximumHeight(170)
         item = self.getPlotItem()
-        item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        item.showGrid(x=True, y=True, alpha=0.15)
-        item.setLabel("bottom", "step")
-        item.setLabel("left", "learning rate")
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).enableAutoSIPrefix(False)
         self._curve = item.plot([], [], antialias=True)
         self._steps = np.empty(0)
         self._values = np.empty(0)
-        self._ready = True
-        self._restyle()
+        self.theme_ready()
 
     def show_schedule(self, spec: TrainSpec) -> None:
         self._steps, self._values = schedule_points(spec)
@@ -61,20 +53,8 @@ class LrCurvePlot(pg.PlotWidget):
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         return self._steps.copy(), self._values.copy()
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._ready:
-            self._restyle()
-
-    def _restyle(self) -> None:
-        background, foreground = plot_colors(self.palette())
-        self.setBackground(background)
-        item = self.getPlotItem()
-        for axis in ("left", "bottom"):
-            ax = item.getAxis(axis)
-            ax.setPen(foreground)
-            ax.setTextPen(foreground)
-        color = series_colors(is_dark(self.palette()))["loss"]
+    def style_items(self, foreground: QColor, background: QColor, colors: dict[str, str]) -> None:
+        color = colors["loss"]
         self._curve.setPen(pg.mkPen(color, width=2))
         self._curve.setFillLevel(0)
         fill = pg.mkColor(color)

@@ -1,0 +1,51 @@
+"""A pyqtgraph plot that follows the application's light or dark palette.
+
+The shared part of every chart in the app: labelled axes without SI prefixes, no context menu, a
+faint grid, and background, axes and text recoloured whenever the palette changes. Subclasses
+create their items, call `theme_ready()`, and colour their items in `style_items`.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+from workbench.ui.theme import is_dark, plot_colors, series_colors
+
+
+class ThemedPlot(pg.PlotWidget):
+    def __init__(self, x_label: str, y_label: str, parent: QWidget | None = None, *, grid_x: bool = True) -> None:
+        self._ready = False  # the base constructor already sends palette changes
+        super().__init__(parent)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.showGrid(x=grid_x, y=True, alpha=0.15)
+        item.setLabel("bottom", x_label)
+        item.setLabel("left", y_label)
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+
+    def theme_ready(self) -> None:
+        """Call at the end of the subclass's constructor, once its items exist."""
+        self._ready = True
+        self._restyle()
+
+    def style_items(self, foreground: QColor, background: QColor, colors: dict[str, str]) -> None:
+        """Colour the subclass's own items; `colors` are the series colours for this palette."""
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._ready:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        background, foreground = plot_colors(self.palette())
+        self.setBackground(background)
+        item = self.getPlotItem()
+        for axis in ("left", "bottom"):
+            ax = item.getAxis(axis)
+            ax.setPen(foreground)
+            ax.setTextPen(foreground)
+        self.style_items(foreground, background, series_colors(is_dark(self.palette())))
