@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.store import ProjectStore
-from workbench.ui.widgets.forms import plain_label, set_available
+from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.widgets.heatmap import AttentionHeatmap
 
 MEAN = -1
@@ -91,15 +91,7 @@ class AttentionPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.run.currentData()
-        runs = self._store.list_runs() if self._store else []
-        self.run.blockSignals(True)
-        self.run.clear()
-        for r in runs:
-            self.run.addItem(f"{r['name']} ({r['arch']}, step {r['step']})", r["name"])
-        index = self.run.findData(current)
-        self.run.setCurrentIndex(index if index >= 0 else self.run.count() - 1)
-        self.run.blockSignals(False)
+        fill_run_combo(self.run, self._store.list_runs() if self._store else [])
         self._load_snapshot_list()
         self._update_button()
 

@@ -23,7 +23,7 @@ from workbench.core.errors import InvalidSpecError
 from workbench.core.events import TokenGenerated
 from workbench.core.specs import SampleSpec
 from workbench.core.store import ProjectStore
-from workbench.ui.widgets.forms import plain_label, set_available
+from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 
 CHECKPOINTS = (("latest", "Latest"), ("best", "Best validation loss"))
 NOT_GENERATING = "Nothing is being generated."
@@ -111,13 +111,8 @@ class PlaygroundPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        current = self.run.currentData()
-        runs = [r for r in (self._store.list_runs() if self._store else []) if r["step"]]
-        self.run.clear()
-        for r in runs:
-            self.run.addItem(f"{r['name']} ({r['arch']}, step {r['step']})", r["name"])
-        index = self.run.findData(current)
-        self.run.setCurrentIndex(index if index >= 0 else self.run.count() - 1)
+        runs = self._store.list_runs() if self._store else []
+        fill_run_combo(self.run, [r for r in runs if r["step"]])  # a run with no step has no checkpoint
         self._update_buttons()
 
     def set_generation_available(self, available: bool, reason: str = "") -> None:

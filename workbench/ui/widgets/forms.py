@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractButton, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QFormLayout, QLabel, QWidget
 
 
 def plain_label(text: str = "", parent: QWidget | None = None, *, wrap: bool = True) -> QLabel:
@@ -47,3 +47,16 @@ def human_count(n: int | float | None, unit: str = "") -> str:
         if abs(n) >= limit:
             return f"{n / limit:.1f} {suffix}{unit}".rstrip()
     return f"{n:.0f} {unit}".rstrip()
+
+
+def fill_run_combo(combo: QComboBox, runs: list[dict]) -> None:
+    """List runs as "name (arch, step N)" with the name as item data; keep the selected run if it is
+    still there, else select the newest. Emits no change signals while it fills."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    for r in runs:
+        combo.addItem(f"{r['name']} ({r['arch']}, step {r['step']})", r["name"])
+    index = combo.findData(current)
+    combo.setCurrentIndex(index if index >= 0 else combo.count() - 1)
+    combo.blockSignals(False)
