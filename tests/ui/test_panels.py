@@ -55,6 +55,35 @@ def test_playground_output_is_plain_text(qtbot):
     assert panel.output.toPlainText() == "<i>Q:</i> <b>\n\n--- sample 2 ---\n<i>Q:</i>&amp;"
 
 
+def _token(index: int, text: str) -> TokenGenerated:
+    return TokenGenerated(sample=0, index=index, token_id=index, text=text, prob=0.5, logprob_total=-1.0)
+
+
+@pytest.mark.parametrize(("texts", "outcome", "summary"), [
+    (["a", "b", "c"], "finished", "3 tokens."),
+    ([""], "finished", "1 token: the model ended the text with its end-of-text token."),
+    (["a", "b"], "stopped", "Stopped after 2 tokens."),
+])
+def test_playground_summary_says_how_generation_ended(qtbot, texts, outcome, summary):
+    panel = PlaygroundPanel()
+    qtbot.addWidget(panel)
+    panel.max_tokens.setValue(3)
+    panel.begin_output("Q:")
+    panel.add_events([_token(i, t) for i, t in enumerate(texts)])
+    panel.finish_output(outcome)
+    assert panel.summary.text() == summary
+    panel.begin_output("again")
+    assert panel.summary.text() == ""
+
+
+def test_playground_seed_random_or_fixed(qtbot):
+    panel = PlaygroundPanel()
+    qtbot.addWidget(panel)
+    assert panel.seed.text() == "random" and panel.sample_spec().seed is None
+    panel.seed.setValue(7)
+    assert panel.sample_spec().seed == 7
+
+
 def test_training_panel_batches_become_curves(qtbot):
     panel = TrainingPanel()
     qtbot.addWidget(panel)

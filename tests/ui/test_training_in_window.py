@@ -74,4 +74,10 @@ def test_import_train_attend_generate(qtbot, window, tmp_path, text_file, monkey
     wait_idle(qtbot, window)
     assert shown_errors == []
     output = playground.output.toPlainText()
-    assert output.startswith("ROMEO:") and len(output) > len("ROMEO:")
+    # A 12-step model may pick its end-of-text token at once (about 1 in 60): the summary says so, and
+    # the text is then the prompt alone. So check the tokens counted, not the length of the text.
+    summary = playground.summary.text()
+    assert output.startswith("ROMEO:") and summary, summary
+    tokens = int(summary.split(" token")[0].replace(",", ""))
+    assert 1 <= tokens <= 20
+    assert (len(output) > len("ROMEO:")) or "end-of-text" in summary

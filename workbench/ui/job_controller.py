@@ -235,6 +235,8 @@ class JobController(QObject):
             self._training_finished(outcome, result)
         elif kind == "generate":
             self.panels.playground.set_generating(self.runner.is_busy("interactive"))
+            if job_id == self._shown_generation:
+                self.panels.playground.finish_output(outcome)
             if outcome == "stopped":
                 self.status.showMessage("Generation stopped.", 4000)
         elif kind == "attention":

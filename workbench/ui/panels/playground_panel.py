@@ -43,6 +43,8 @@ class PlaygroundPanel(QWidget):
         self._generating = False
         self._sample = -1
         self._prompt = ""
+        self._tokens = 0
+        self._requested = 0  # tokens asked for by the generation now shown
 
         self.run = QComboBox()
         self.run.setObjectName("playgroundRunCombo")
@@ -70,6 +72,12 @@ class PlaygroundPanel(QWidget):
         self.top_p.setRange(0.01, 1.0)
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(defaults.top_p)
+        self.seed = QSpinBox()
+        self.seed.setObjectName("playgroundSeed")
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setValue(-1)
+        self.seed.setSpecialValueText("random")
+        self.seed.setToolTip("The same seed, prompt and settings give the same text; 'random' picks a new one each time")
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self.request_generation)
@@ -82,13 +90,15 @@ class PlaygroundPanel(QWidget):
         self.output.setPlaceholderText("The generated text appears here.")
         self.problem = plain_label("")
         self.problem.setObjectName("playgroundProblem")
+        self.summary = plain_label("")
+        self.summary.setObjectName("generationSummary")
 
         source = QFormLayout()
         source.addRow("Run", self.run)
         source.addRow("Checkpoint", self.checkpoint)
         knobs = QHBoxLayout()
         for label, box in (("Tokens", self.max_tokens), ("Temperature", self.temperature),
-                           ("Top-k", self.top_k), ("Top-p", self.top_p)):
+                           ("Top-k", self.top_k), ("Top-p", self.top_p), ("Seed", self.seed)):
             knobs.addWidget(plain_label(label, wrap=False))
             knobs.addWidget(box)
         knobs.addStretch(1)
@@ -102,6 +112,7 @@ class PlaygroundPanel(QWidget):
         layout.addLayout(knobs)
         layout.addLayout(buttons)
         layout.addWidget(self.output, 1)
+        layout.addWidget(self.summary)
         self._update_buttons()
 
     # ---- inputs from MainWindow ----------------------------------------------------------------
@@ -128,9 +139,24 @@ class PlaygroundPanel(QWidget):
     def begin_output(self, prompt: str = "") -> None:
         """Clear the output and show the prompt the continuation will follow."""
         self.output.clear()
+        self.summary.setText("")
         self._sample = -1
         self._prompt = prompt
+        self._tokens = 0
+        self._requested = self.max_tokens.value()
         self.append_text(prompt)
+
+    def finish_output(self, outcome: str) -> None:
+        """Say how the generation now shown ended: a model may end its text before the token limit."""
+        count = f"{self._tokens:,} token{'s' if self._tokens != 1 else ''}"
+        if outcome == "stopped":
+            self.summary.setText(f"Stopped after {count}.")
+        elif outcome != "finished":
+            self.summary.setText(f"Failed after {count}.")
+        elif self._tokens < self._requested:
+            self.summary.setText(f"{count}: the model ended the text with its end-of-text token.")
+        else:
+            self.summary.setText(f"{count}.")
 
     def add_events(self, events: Iterable[Any]) -> None:
         pieces = []
@@ -142,6 +168,7 @@ class PlaygroundPanel(QWidget):
                 if event.sample > 0:
                     pieces.append(f"\n\n--- sample {event.sample + 1} ---\n{self._prompt}")
             pieces.append(event.text)
+            self._tokens += 1
         if pieces:
             self.append_text("".join(pieces))
 
@@ -155,8 +182,10 @@ class PlaygroundPanel(QWidget):
     # ---- requests ------------------------------------------------------------------------------
 
     def sample_spec(self) -> SampleSpec:
+        seed = self.seed.value()
         return SampleSpec(max_new_tokens=self.max_tokens.value(), temperature=round(self.temperature.value(), 3),
-                          top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3))
+                          top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
+                          seed=None if seed < 0 else seed)
 
     def request_generation(self) -> bool:
         if not self.generate_button.isEnabled():
