@@ -72,10 +72,10 @@ def run_self_test() -> int:
         def generate() -> str:
             doc = json.loads(_cli("generate", project, "--run", state["run"], "--prompt", "Once upon a time",
                                   "--max-new-tokens", 40, "--seed", 1, "--json"))
-            text = json.dumps(doc)
-            if "prob" not in text:
-                raise RuntimeError("generation returned no probabilities")
-            return "40 tokens sampled"
+            tokens = doc["samples"][0]["tokens"]
+            if not tokens or not all(0 < t["prob"] <= 1 for t in tokens):
+                raise RuntimeError("generation returned no tokens with probabilities")
+            return f"{len(tokens)} tokens sampled"
 
         def attention() -> str:
             png = Path(tmp) / "attention.png"

@@ -54,7 +54,7 @@ def test_generate_json_is_deterministic_and_saved(project, capsys):
     assert len(first["samples"]) == 2
     for sample in first["samples"]:
         assert "".join(t["token"] for t in sample["tokens"]) == sample["text"]
-        assert len(sample["tokens"]) == 12
+        assert len(sample["tokens"]) == 12 or sample["tokens"][-1]["id"] == 0  # or it ended at <|endoftext|>
         for token in sample["tokens"]:
             assert 0 < token["prob"] <= 1 and isinstance(token["id"], int)
             probs = [p for _, p in token["alternatives"]]
