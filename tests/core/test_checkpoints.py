@@ -53,7 +53,7 @@ def test_layout_and_manifest(trained):
     assert manifest["step"] == 20 and set(manifest["files"]) == names - {MANIFEST}
     assert not [p for p in trained.iterdir() if p.name.startswith(".")]  # no temporary folders left
     state = json.loads((folder / "trainer_state.json").read_text())
-    assert state["step"] == 20 and "bit_generator" in state["sampler"]
+    assert state["step"] == 20 and state["sampler"]["drawn"] == 20 and "epoch_rng" in state["sampler"]
 
 
 @pytest.mark.parametrize("victim", ["model.safetensors", "optimizer.safetensors", "trainer_state.json"])
