@@ -25,6 +25,7 @@ from workbench.ui.panels.dataset_panel import DatasetPanel
 from workbench.ui.panels.model_panel import ModelPanel
 from workbench.ui.panels.playground_panel import PlaygroundPanel
 from workbench.ui.panels.training_panel import TrainingPanel
+from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
 
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
         self.data_jobs = DatasetController(self, self.runner, self.panels.dataset, self.jobs.refresh_panels,
                                            anchor=self.actions.export_run)
         self.panels.dataset.importRequested.connect(self.import_text)
+        self.stale_runs = StaleRunWatcher(lambda: self.store, lambda: self.runner.is_busy("train"), self)
+        self.stale_runs.runsInterrupted.connect(self._runs_interrupted)
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_window_state()
         self._rebuild_recent_menu()
@@ -160,6 +163,13 @@ class MainWindow(QMainWindow):
         self.status.set_project(name)
         self.setWindowTitle(f"{name} — {settings.APP_NAME}" if name else settings.APP_NAME)
         self.actions.close_project.setEnabled(store is not None)
+
+    @Slot(list)
+    def _runs_interrupted(self, names: list) -> None:
+        self.jobs.refresh_panels()
+        runs = ", ".join(repr(name) for name in names)
+        self.status.showMessage(f"Run {runs} stopped unexpectedly (its process ended); "
+                                "resume it from its last checkpoint.", 15_000)
 
     @Slot(QAction)
     def _open_recent(self, action: QAction) -> None:

@@ -1,0 +1,56 @@
+"""Notice, while the window is open, runs whose training process died.
+
+A run being trained writes a heartbeat every few seconds (`core.run_records`). Opening a project marks
+runs with a stale heartbeat `interrupted`; this watcher repeats that check every `interval_ms` while a
+project stays open, so a `workbench train` killed in a terminal (or a crashed process) shows as
+interrupted, and resumable, without reopening the project.
+
+The check is skipped while this window trains: a single long step (a large model on a CPU) can
+outlast the stale limit, and this window knows its own run is alive.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.store import ProjectStore
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL_MS = 15_000
+
+
+class StaleRunWatcher(QObject):
+    """Emits `runsInterrupted(names)` after it marked runs of the open project interrupted."""
+
+    runsInterrupted = Signal(list)
+
+    def __init__(self, store_of: Callable[[], ProjectStore | None], training_here: Callable[[], bool],
+                 parent: QObject | None = None, interval_ms: int = CHECK_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self._store_of = store_of
+        self._training_here = training_here
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.check)
+        self.timer.start()
+
+    @Slot()
+    def check(self) -> list[str]:
+        """Mark stale runs interrupted; the names of those it marked (none while this window trains)."""
+        store = self._store_of()
+        if store is None or self._training_here():
+            return []
+        try:
+            ids = store.mark_interrupted_runs()
+            names = [store.get_run(run_id)["name"] for run_id in ids]
+        except WorkbenchError as exc:  # the database is busy or gone: try again at the next tick
+            log.info("stale-run check skipped: %s", exc)
+            return []
+        if names:
+            self.runsInterrupted.emit(names)
+        return names
