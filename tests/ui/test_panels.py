@@ -126,3 +126,24 @@ def test_status_bar_says_paused_instead_of_an_eta(qtbot):
     assert bar.job_label.text() == "Training  paused" and bar.progress.value() == 10
     bar.set_paused(False)
     assert bar.job_label.text() == "Training"
+
+
+def test_heatmap_labels_thin_out_on_a_small_map_and_never_overlap(qtbot):
+    from workbench.ui.widgets.heatmap import AttentionHeatmap, tick_stride
+
+    assert tick_stride(100, 0.0, 12.0) == 3  # not laid out yet: at most 40 labels
+    assert tick_stride(100, 14.0, 12.0) == 1 and tick_stride(100, 5.0, 12.0) == 3
+    heatmap = AttentionHeatmap()
+    qtbot.addWidget(heatmap)
+    labels = [f"t{i}" for i in range(60)]
+    heatmap.set_matrix(np.eye(60), labels)
+    heatmap.resize(1400, 1400)
+    heatmap.show()
+    qtbot.waitExposed(heatmap)
+    qtbot.waitUntil(lambda: heatmap.row_stride == 1)
+    large = heatmap.col_stride
+    heatmap.resize(300, 260)
+    qtbot.waitUntil(lambda: heatmap.row_stride > 1)
+    assert heatmap.col_stride > large
+    ticks = heatmap.plot.getAxis("left")._tickLevels[0]
+    assert len(ticks) == -(-60 // heatmap.row_stride) and ticks[1][1] == labels[heatmap.row_stride]

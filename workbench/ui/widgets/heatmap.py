@@ -12,15 +12,24 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from workbench.ui.theme import plot_colors
 
-MAX_TICKS = 40
+MAX_TICKS = 40  # before the widget has a size
 
 
-def _ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
-    stride = max(1, int(np.ceil(len(labels) / MAX_TICKS)))
+def tick_stride(count: int, cell_px: float, label_px: float) -> int:
+    """Label every n-th token so labels `label_px` apart never overlap on cells `cell_px` wide."""
+    if count <= 0:
+        return 1
+    if cell_px <= 0:  # not laid out yet
+        return max(1, int(np.ceil(count / MAX_TICKS)))
+    return max(1, int(np.ceil(label_px / cell_px)))
+
+
+def _ticks(labels: Sequence[str], stride: int) -> list[tuple[float, str]]:
     return [(i + 0.5, label) for i, label in enumerate(labels) if i % stride == 0]
 
 
@@ -52,7 +61,9 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._rows: list[str] = []
         self._cols: list[str] = []
+        self.row_stride = self.col_stride = 1
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.plot.vb.sigResized.connect(self._update_ticks)
         self._ready = True
         self._restyle()
         self.clear_matrix()
@@ -66,9 +77,8 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
         self._cols = [str(s) for s in (row_labels if col_labels is None else col_labels)]
         self.image.setImage(matrix, levels=(0.0, 1.0), autoLevels=False)
         self.image.setRect(0, 0, matrix.shape[1], matrix.shape[0])
-        self.plot.getAxis("left").setTicks([_ticks(self._rows)])
-        self.plot.getAxis("bottom").setTicks([_ticks(self._cols)])
         self.plot.autoRange(padding=0)
+        self._update_ticks()
         self._set_readout("Point at a cell to read its weight.")
 
     def clear_matrix(self) -> None:
@@ -79,6 +89,20 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
             self.plot.getAxis(axis).setTicks([[]])
         self.plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
         self._set_readout(self.empty_text)
+
+    def _update_ticks(self, *_args) -> None:
+        """As many token labels as fit: every one on a large map, every n-th on a small one."""
+        if not self._rows:
+            return
+        metrics = QFontMetrics(self.font())
+        width_px, height_px = self.plot.vb.viewPixelSize()  # view units per pixel; one cell is one unit
+        cell_w = 1.0 / width_px if width_px > 0 else 0.0
+        cell_h = 1.0 / height_px if height_px > 0 else 0.0
+        widest = max(metrics.horizontalAdvance(label) for label in self._cols) + metrics.averageCharWidth()
+        self.row_stride = tick_stride(len(self._rows), cell_h, metrics.height())
+        self.col_stride = tick_stride(len(self._cols), cell_w, widest)
+        self.plot.getAxis("left").setTicks([_ticks(self._rows, self.row_stride)])
+        self.plot.getAxis("bottom").setTicks([_ticks(self._cols, self.col_stride)])
 
     def matrix(self) -> np.ndarray:
         return self._matrix.copy()
