@@ -230,7 +230,7 @@ def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads
     if len(layers) == 1 and len(heads) == 1:
         image = render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")
     else:
-        image = render_grid(weights, title, layer_ids=layers, head_ids=heads)
+        image = render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
     try:
         write_png(path, image)
     except OSError as exc:

@@ -88,15 +88,20 @@ def _colour_bar(image: np.ndarray, x: int, y: int, height: int, top: float) -> N
 
 
 def render_grid(weights: np.ndarray, title: str, tile: int = 128, layer_ids: list[int] | None = None,
-                head_ids: list[int] | None = None) -> np.ndarray:
+                head_ids: list[int] | None = None, tokens: list[str] | tuple[str, ...] = ()) -> np.ndarray:
     """All heads: [layers, heads, T, T] -> tiles in a grid, each titled "L<layer> H<head>" (with the
-    model's indices from `layer_ids` / `head_ids` when `weights` is a selection)."""
+    model's indices from `layer_ids` / `head_ids` when `weights` is a selection). Tiles are too small
+    for a label per token, so the tokens are written once under the title, in row and column order."""
     layers, heads, length = weights.shape[0], weights.shape[1], weights.shape[-1]
     size = min(tile, length) * max(1, tile // length)
     gap, head_h = 8, CELL_H + 4
-    top = 2 * CELL_H + 12
-    image = np.full((top + layers * (size + head_h + gap), gap + heads * (size + gap), 3), BACKGROUND, dtype=np.uint8)
+    width = max(gap + heads * (size + gap), 360)
+    token_lines = _token_lines(tokens, (width - 8) // CELL_W) if tokens else []
+    top = 2 * CELL_H + 12 + (len(token_lines) * (CELL_H + 2) + 4 if token_lines else 0)
+    image = np.full((top + layers * (size + head_h + gap), width, 3), BACKGROUND, dtype=np.uint8)
     draw_text(image, 4, 4, title, INK, scale=2)
+    for i, line in enumerate(token_lines):
+        draw_text(image, 4, 2 * CELL_H + 10 + i * (CELL_H + 2), line, INK)
     for layer in range(layers):
         for head in range(heads):
             x, y = gap + head * (size + gap), top + layer * (size + head_h + gap)
@@ -106,6 +111,23 @@ def render_grid(weights: np.ndarray, title: str, tile: int = 128, layer_ids: lis
             heat = _heat(weights[layer, head], tile)
             image[y + head_h:y + head_h + heat.shape[0], x:x + heat.shape[1]] = heat
     return image
+
+
+def _token_lines(tokens: list[str] | tuple[str, ...], chars: int, max_lines: int = 3) -> list[str]:
+    """"tokens (rows and columns, in order): a b c ..." wrapped to `chars`, cut after `max_lines`."""
+    lines, line = [], f"{len(tokens)} tokens, rows and columns in order:"
+    for token in tokens:
+        piece = " " + fit(token, LABEL_CHARS)
+        if len(line) + len(piece) > chars:
+            lines.append(line)
+            line = piece.lstrip()
+        else:
+            line += piece
+    lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:max(1, chars - 2)] + " …"  # more tokens than lines: say so
+    return lines
 
 
 def write_png(path: str | Path, rgb: np.ndarray) -> None:
