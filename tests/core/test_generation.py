@@ -263,6 +263,44 @@ def test_bert_refuses_generate_and_fills_masks():
         fill_mask(model, tok, "no blanks here")
 
 
+def test_fill_mask_never_proposes_special_tokens():
+    torch.manual_seed(0)
+    model = BertForMaskedLM(BertConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                       intermediate_size=64, max_position_embeddings=64)).eval()
+    with torch.no_grad():
+        model.cls.predictions.decoder.bias[VOCAB - 1] = 50.0  # the model all but insists on [MASK]
+        model.cls.predictions.decoder.bias[0] = 40.0
+    tok = SmallTokenizer()
+    assert fill_mask(model, tok, "hello [MASK]", top_k=2)[0][0][0] == "[MASK]"  # a tokenizer that names no specials
+    tok.special_tokens = {"[MASK]": VOCAB - 1, "<|endoftext|>": 0}
+    (candidates,) = fill_mask(model, tok, "hello [MASK]", top_k=VOCAB)
+    names = [name for name, _ in candidates]
+    assert len(names) == VOCAB - 2 and "[MASK]" not in names and chr(60) not in names
+    assert sum(p for _, p in candidates) < 1e-6  # probabilities are the model's own, not renormalised
+
+
+def test_special_tokens_other_than_end_of_text_are_never_sampled():
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=VOCAB, n_positions=64, n_layer=1, n_head=2, n_embd=32,
+                                       tie_word_embeddings=False, bos_token_id=None, eos_token_id=None)).eval()
+    with torch.no_grad():  # every position's hidden state is b, so the logits are lm_head @ b
+        b = torch.randn(32)
+        model.transformer.ln_f.weight.zero_()
+        model.transformer.ln_f.bias.copy_(b)
+        model.lm_head.weight.mul_(0.01)
+        model.lm_head.weight[VOCAB - 1] = b * 0.3  # [MASK]: by far the likeliest
+        model.lm_head.weight[5] = b * 0.2
+    tok = SmallTokenizer()
+    greedy = SampleSpec(max_new_tokens=4, temperature=0)
+    assert ids_of(run_to_end(generate(model, tok, PROMPT, greedy))[0]) == [VOCAB - 1] * 4  # no specials named
+    tok.special_tokens = {"[MASK]": VOCAB - 1}
+    events, _ = run_to_end(generate(model, tok, PROMPT, greedy))
+    assert ids_of(events) == [5] * 4
+    assert events[0].alternatives[0][0] == "[MASK]" and events[0].alternatives[0][1] > 0.5  # still reported
+    sampled, _ = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=30, top_k=1, seed=3)))
+    assert VOCAB - 1 not in ids_of(sampled)  # banned before top-k, so top-k keeps an allowed token
+
+
 def test_invalid_settings_are_refused():
     model, tok = tiny_gpt2(), SmallTokenizer()
     with pytest.raises(InvalidSpecError):

@@ -15,6 +15,10 @@ so each step decodes only the last few tokens) and only its new, complete suffix
 unfinished character (U+FFFD at the end) and anything that could be the start of a stop string are
 held back until the next token settles them. Generation ends at `max_new_tokens`, at a stop string
 (trimmed from the text) or at the tokenizer's end-of-text token (not part of the text).
+
+Special tokens other than end-of-text (`[MASK]`, `<unk>`, ...) are never sampled: a causal model
+never sees them as targets, yet an early checkpoint still gives them weight, and they would show up
+as "[MASK]" or U+FFFD in the text. Their probabilities are still reported among the alternatives.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ def _prompt_ids(tokenizer, prompt: str) -> list[int]:
 def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,
                 generator: torch.Generator) -> Generator[TokenGenerated, None, str]:
     eos = getattr(tokenizer, "eos_token_id", None)
+    banned = _unsampled_specials(tokenizer, eos)
     decoder = _ContinuationDecoder(tokenizer, prompt_ids[-1:])
     names = _TokenNames(tokenizer)
     seen = list(prompt_ids)
@@ -92,7 +97,8 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
     for index in range(spec.max_new_tokens):
         seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
                        if spec.repetition_penalty != 1.0 else None)
-        token = choose_token(process_logits(logits, seen_tensor, spec), spec, generator)
+        allowed = logits if banned is None else logits.index_fill(-1, banned.to(logits.device), float("-inf"))
+        token = choose_token(process_logits(allowed, seen_tensor, spec), spec, generator)  # before top-k/top-p
         prob, alternatives = _model_probabilities(logits, token, names)
         logprob_total += math.log(max(prob, 1e-45))
         finished = token == eos or index == spec.max_new_tokens - 1
@@ -113,6 +119,14 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
             break
         logits = stepper.advance(token)
     return emitted
+
+
+def _unsampled_specials(tokenizer, eos: int | None) -> torch.Tensor | None:
+    ids = sorted(set(getattr(tokenizer, "special_tokens", {}).values()) - {eos})
+    vocab = getattr(tokenizer, "vocab_size", None)
+    if not ids or (vocab is not None and len(ids) >= vocab):
+        return None
+    return torch.tensor(ids, dtype=torch.long)
 
 
 def _model_probabilities(logits: torch.Tensor, token: int,
@@ -221,7 +235,10 @@ def fill_mask(model: nn.Module, tokenizer, text: str, top_k: int = 5, *,
         model.train(was_training)
     positions = [i for i, t in enumerate(ids) if t == mask_id]
     probs = logits[positions].float().softmax(-1)
-    top = torch.topk(probs, min(top_k, probs.shape[-1]))
+    special = sorted(set(getattr(tokenizer, "special_tokens", {}).values()))
+    if special and len(special) < probs.shape[-1]:
+        probs[:, special] = 0.0  # [MASK] or <unk> is never a useful guess; the others keep their probabilities
+    top = torch.topk(probs, min(top_k, probs.shape[-1] - len(special)))
     return [[(tokenizer.token_text(int(i)), float(p)) for i, p in zip(idx, val, strict=True)]
             for idx, val in zip(top.indices.tolist(), top.values.tolist(), strict=True)]
 
