@@ -10,7 +10,6 @@ finds runs whose process died.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import threading
@@ -30,13 +29,12 @@ from workbench.core.errors import (
     NewerSchemaError,
     NotAProjectError,
     NotFoundError,
-    ProjectLockedError,
     ReadOnlyProjectError,
     WorkbenchError,
 )
 from workbench.core.schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.core.store_sql import DB_NAME, decode_row, jsonable, split_sql, translate_error
 
-DB_NAME = "project.db"
 PROJECT_SUFFIX = ".wbproj"
 HEARTBEAT_STALE_S = 30.0
 ACTIVE_STATUSES = ("running", "paused")
@@ -46,23 +44,6 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _translate(exc: sqlite3.Error, root: Path) -> WorkbenchError:
-    """Turn a raw SQLite error into one that tells the user what to do."""
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return ProjectLockedError(
-            f"the project {root} is locked by another program writing to it "
-            "(another workbench window or a training run); wait for it to finish or close it, then try again")
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return ReadOnlyProjectError(
-            f"the project {root} cannot be written (read-only location?); copy the folder somewhere writable")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return CorruptProjectError(
-            f"the project database {root / DB_NAME} is damaged ({exc}); restore it from a backup "
-            "or create a new project and import your data again")
-    return WorkbenchError(f"database error in {root / DB_NAME}: {exc}")
 
 
 class ProjectStore:
@@ -140,7 +121,7 @@ class ProjectStore:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
-            raise _translate(exc, self.root) from exc
+            raise translate_error(exc, self.root) from exc
         return conn
 
     @property
@@ -179,7 +160,7 @@ class ProjectStore:
         version = self.schema_version()
         for target, sql in enumerate(MIGRATIONS[version:], start=version + 1):
             with self.transaction():
-                for statement in _split_sql(sql):
+                for statement in split_sql(sql):
                     self.db.conn.execute(statement)
                 self.db.conn.execute(f"PRAGMA user_version = {target}")
         if version < SCHEMA_VERSION:
@@ -191,13 +172,13 @@ class ProjectStore:
         try:
             return self.db.conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise _translate(exc, self.root) from exc
+            raise translate_error(exc, self.root) from exc
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         try:
             return list(self.db.query(sql, params))
         except sqlite3.Error as exc:
-            raise _translate(exc, self.root) from exc
+            raise translate_error(exc, self.root) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -206,7 +187,7 @@ class ProjectStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise _translate(exc, self.root) from exc
+            raise translate_error(exc, self.root) from exc
         try:
             yield conn
         except BaseException:
@@ -216,17 +197,17 @@ class ProjectStore:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
-            raise _translate(exc, self.root) from exc
+            raise translate_error(exc, self.root) from exc
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        cur = self.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", _jsonable(row))
+        cur = self.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", jsonable(row))
         return int(cur.lastrowid)
 
     def update(self, table: str, row_id: int, **fields: Any) -> None:
         sets = ", ".join(f"{k} = :{k}" for k in fields)
-        self.execute(f"UPDATE {table} SET {sets} WHERE id = :_id", {**_jsonable(fields), "_id": row_id})
+        self.execute(f"UPDATE {table} SET {sets} WHERE id = :_id", {**jsonable(fields), "_id": row_id})
 
     def path(self, relative: str | Path) -> Path:
         """Absolute path of a project-relative path stored in the database."""
@@ -272,10 +253,10 @@ class ProjectStore:
             names = [r["name"] for r in self.query(f"SELECT name FROM {table} ORDER BY id")]
             known = ", ".join(names) if names else "none yet"
             raise NotFoundError(f"no {what} named {key!r} in this project (known: {known})")
-        return _decode(rows[0])
+        return decode_row(rows[0])
 
     def _list(self, table: str) -> list[dict[str, Any]]:
-        return [_decode(r) for r in self.query(f"SELECT * FROM {table} ORDER BY id")]
+        return [decode_row(r) for r in self.query(f"SELECT * FROM {table} ORDER BY id")]
 
     def name_taken(self, table: str, name: str) -> bool:
         return bool(self.query(f"SELECT 1 FROM {table} WHERE name = ?", (name,)))
@@ -301,7 +282,7 @@ class ProjectStore:
     def get_token_cache(self, dataset_id: int, tokenizer_id: int) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM token_caches WHERE dataset_id = ? AND tokenizer_id = ?",
                           (dataset_id, tokenizer_id))
-        return _decode(rows[0]) if rows else None
+        return decode_row(rows[0]) if rows else None
 
     # ---- runs ----------------------------------------------------------------------------------
 
@@ -318,7 +299,7 @@ class ProjectStore:
         return ids
 
     def list_checkpoints(self, run_id: int) -> list[dict[str, Any]]:
-        return [_decode(r) for r in self.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))]
+        return [decode_row(r) for r in self.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))]
 
     def metrics(self, run_id: int, name: str | None = None, since_id: int = 0) -> list[dict[str, Any]]:
         sql = "SELECT * FROM metrics WHERE run_id = ? AND id > ?"
@@ -327,23 +308,3 @@ class ProjectStore:
             sql += " AND name = ?"
             params += (name,)
         return self.query(sql + " ORDER BY id", params)
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v) for k, v in row.items()}
-
-
-_JSON_COLUMNS = ("spec", "stats", "sources", "model_spec", "train_spec", "settings", "options", "manifest")
-
-
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    for key in _JSON_COLUMNS:
-        if isinstance(out.get(key), str):
-            with suppress(ValueError):
-                out[key] = json.loads(out[key])
-    return out
-
-
-def _split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
