@@ -75,7 +75,8 @@ def run_self_test() -> int:
             tokens = doc["samples"][0]["tokens"]
             if not tokens or not all(0 < t["prob"] <= 1 for t in tokens):
                 raise RuntimeError("generation returned no tokens with probabilities")
-            return f"{len(tokens)} tokens sampled"
+            ended = ", then the model ended the text" if len(tokens) < 40 else ""
+            return f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} sampled{ended}"
 
         def attention() -> str:
             png = Path(tmp) / "attention.png"
