@@ -17,7 +17,7 @@ from transformers import (
     LlamaForCausalLM,
 )
 
-from workbench.core import modeling
+from workbench.core import model_pretrained, modeling
 from workbench.core.errors import CorruptProjectError, InvalidSpecError, NotFoundError, WorkbenchError
 from workbench.core.lean_gpt import LeanGPT, to_gpt2_config
 from workbench.core.lstm import LSTMLanguageModel
@@ -213,7 +213,7 @@ def test_gpt2_variant_the_lean_model_lacks_trains_as_the_hf_model(tmp_path):
     config = GPT2Config(n_layer=1, n_head=2, n_embd=32, n_positions=16, vocab_size=VOCAB,
                         activation_function="relu", bos_token_id=None, eos_token_id=None)
     GPT2LMHeadModel(config).save_pretrained(tmp_path)
-    model, spec = modeling.load_pretrained(str(tmp_path))
+    model, spec = model_pretrained.load_pretrained(str(tmp_path))
     assert isinstance(model, GPT2LMHeadModel)
     loss = modeling.compute_loss(model, spec, batch(2, 9))
     assert torch.isfinite(loss)
@@ -264,7 +264,7 @@ def test_load_pretrained_gpt2_folder_becomes_the_lean_gpt(tmp_path):
                         bos_token_id=None, eos_token_id=None)
     hf = GPT2LMHeadModel(config).eval()
     hf.save_pretrained(tmp_path)
-    model, spec = modeling.load_pretrained(str(tmp_path))
+    model, spec = model_pretrained.load_pretrained(str(tmp_path))
     assert isinstance(model, LeanGPT) and model.training
     assert model.config.activation == "gelu_new"  # OpenAI's GPT-2 keeps its tanh GELU when fine-tuned
     assert (spec.arch, spec.n_layer, spec.n_embd, spec.block_size, spec.vocab_size) == ("gpt2", 2, 32, 24, VOCAB)
@@ -282,7 +282,7 @@ def test_load_pretrained_llama_folder(tmp_path):
     config = LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32)
     LlamaForCausalLM(config).save_pretrained(tmp_path)
-    model, spec = modeling.load_pretrained(str(tmp_path))
+    model, spec = model_pretrained.load_pretrained(str(tmp_path))
     assert isinstance(model, LlamaForCausalLM)
     assert (spec.arch, spec.n_head, spec.n_kv_head, spec.block_size) == ("llama", 4, 2, 32)
     modeling.validate_against(dataclasses.replace(spec, block_size=16), vocab_size=VOCAB, pretrained_positions=32)
@@ -291,11 +291,11 @@ def test_load_pretrained_llama_folder(tmp_path):
 def test_load_pretrained_offline_and_missing_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(WorkbenchError, match="offline.*download it first or point to a local folder"):
-        modeling.load_pretrained("nobody-has/this-model-xyz")
+        model_pretrained.load_pretrained("nobody-has/this-model-xyz")
     with pytest.raises(NotFoundError, match="does not exist"):
-        modeling.load_pretrained(str(tmp_path / "missing" / "folder"))
+        model_pretrained.load_pretrained(str(tmp_path / "missing" / "folder"))
     with pytest.raises(NotFoundError, match="config.json"):
-        modeling.load_pretrained(str(tmp_path))
+        model_pretrained.load_pretrained(str(tmp_path))
 
 
 def test_presets_build_with_counts_near_their_approximation():

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,11 +40,11 @@ from workbench.core.specs import ModelSpec, TrainSpec, spec_from_dict, spec_to_d
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 SPEC_FILE = "workbench_spec.json"
-_HF_CLASSES = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForMaskedLM}
+HF_CLASSES = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForMaskedLM}
 
 
 @contextlib.contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """No tqdm bars from transformers while we load/save (they would garble CLI and JSON output)."""
     was_enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -85,7 +83,7 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
     if spec.arch == "lstm":
         return LSTMLanguageModel(spec.vocab_size, spec.n_embd, spec.n_layer, spec.dropout,
                                  spec.tie_embeddings, spec.bias)
-    return _HF_CLASSES[spec.arch](hf_config(spec))
+    return HF_CLASSES[spec.arch](hf_config(spec))
 
 
 def _check_arch_options(spec: ModelSpec) -> None:
@@ -190,7 +188,7 @@ def save_model_dir(model: torch.nn.Module, spec: ModelSpec, out_dir: Path) -> No
         # GPT-2's own layout: the tied lm_head is not stored (transformers re-ties it on load)
         _save_weights(model, out_dir, drop="lm_head.weight" if model.config.tie_embeddings else None)
     else:
-        with _quiet_transformers():
+        with quiet_transformers():
             model.save_pretrained(out_dir)
     (out_dir / SPEC_FILE).write_text(json.dumps(spec_to_dict(spec), indent=2), encoding="utf-8")
 
@@ -208,7 +206,7 @@ def _read_spec(model_dir: Path, raw: dict) -> ModelSpec:
     return spec_from_hf_config(AutoConfig.from_pretrained(model_dir, local_files_only=True))
 
 
-@_quiet_transformers()
+@quiet_transformers()
 def load_model_dir(model_dir: Path, *, for_training: bool,
                    device: str | torch.device = "cpu") -> tuple[torch.nn.Module, ModelSpec]:
     """Load a folder written by `save_model_dir` (or any GPT-2 / Llama / BERT HF folder).
@@ -228,7 +226,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
         elif spec.arch == "gpt2" and for_training:
             model = _lean_from_dir(model_dir)
         else:
-            model = _HF_CLASSES[spec.arch].from_pretrained(
+            model = HF_CLASSES[spec.arch].from_pretrained(
                 model_dir, local_files_only=True, dtype=torch.float32, attn_implementation="sdpa")
     except WorkbenchError:
         raise
@@ -256,65 +254,3 @@ def _lean_from_dir(model_dir: Path) -> torch.nn.Module:
     model = LeanGPT(lean_cfg)
     model.load_hf_state_dict(load_file(str(model_dir / WEIGHTS_FILE)))
     return model
-
-
-def load_pretrained(source: str) -> tuple[torch.nn.Module, ModelSpec]:
-    """A pretrained GPT-2 / Llama / BERT from a local folder or a hub id, ready to fine-tune
-    (GPT-2 becomes the lean GPT). Never runs code from the model's repository."""
-    path = Path(source).expanduser()
-    if path.is_dir():
-        if not (path / CONFIG_FILE).is_file():
-            raise NotFoundError(f"{path} has no config.json: point to a Hugging Face model folder "
-                                "(config.json + model.safetensors)")
-        return _load_pretrained(str(path), source, local_only=True, folder=True)
-    looks_like_path = (source.startswith((".", "~", "/", "\\")) or "\\" in source
-                       or source.count("/") > 1 or source[1:2] == ":")
-    if looks_like_path:  # hub ids are "name" or "owner/name"
-        raise NotFoundError(f"folder {source!r} does not exist: check the path")
-    try:  # the local cache first: fast, and the only option offline
-        return _load_pretrained(source, source, local_only=True)
-    except WorkbenchError:
-        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or not _hub_reachable():
-            raise  # offline: fail now rather than after huggingface_hub's ~25 s of retries
-    return _load_pretrained(source, source, local_only=False)
-
-
-def _hub_reachable(timeout: float = 3.0) -> bool:
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants
-
-    url = urlparse(constants.ENDPOINT)
-    try:
-        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-@_quiet_transformers()
-def _load_pretrained(where: str, source: str, local_only: bool,
-                     folder: bool = False) -> tuple[torch.nn.Module, ModelSpec]:
-    try:
-        config = AutoConfig.from_pretrained(where, local_files_only=local_only, trust_remote_code=False)
-        spec = spec_from_hf_config(config, init_from=source)
-        hf = _HF_CLASSES[spec.arch].from_pretrained(
-            where, config=config, local_files_only=local_only, trust_remote_code=False,
-            dtype=torch.float32, attn_implementation="sdpa")
-    except WorkbenchError:
-        raise
-    except Exception as exc:  # transformers raises OSError, ValueError, HTTP errors...
-        detail = f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-        if folder:
-            raise WorkbenchError(f"could not load the model in {source}: {detail}; it needs config.json and "
-                                 "model.safetensors from a GPT-2, Llama or BERT model") from exc
-        where_from = "offline: it is not in the local Hugging Face cache" if local_only else "from the hub"
-        raise WorkbenchError(f"could not load {source!r} {where_from}; download it first or point to a "
-                             f"local folder {detail}") from exc
-    model: torch.nn.Module = hf
-    lean_cfg = from_gpt2_config(config) if spec.arch == "gpt2" else None
-    if lean_cfg is not None:
-        model = LeanGPT(lean_cfg)
-        model.load_hf_state_dict(hf.state_dict())
-    model.train()
-    return model, spec

@@ -35,7 +35,7 @@ def _free_name(store: ProjectStore, table: str, stem: str) -> str:
 
 def pretrained_spec(source: str) -> ModelSpec:
     """The ModelSpec of a pretrained model (reads its config only), for checks before a run."""
-    from workbench.core.modeling import load_pretrained
+    from workbench.core.model_pretrained import load_pretrained
 
     _, spec = load_pretrained(source)
     return replace(spec, init_from=source)

@@ -113,7 +113,9 @@ def _model_for(modeling: Any, spec: ModelSpec, checkpoint_dir: Any) -> torch.nn.
     if checkpoint_dir is not None:
         model, _ = modeling.load_model_dir(checkpoint_dir, for_training=True)
     elif spec.init_from:
-        model, _ = modeling.load_pretrained(spec.init_from)
+        from workbench.core.model_pretrained import load_pretrained
+
+        model, _ = load_pretrained(spec.init_from)
     else:
         model = modeling.build_model(spec)
     return model
