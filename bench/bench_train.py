@@ -10,7 +10,9 @@ warmup 100, cosine to 1e-4, dropout 0, AdamW (0.9, 0.99), weight decay 0.1, clip
 model FLOP utilisation against a matmul peak measured here, the validation loss at the last step
 (both models on the same fixed validation windows), and the share of step time spent writing the
 run's records. Goals: >= 1.1x the reference's tokens/s; validation loss at step 2000 <= 1.89.
-The workbench run goes through the whole engine: project, import, tokenizer, `create_run`, `train`.
+The workbench run goes through the whole engine: project, import, tokenizer, `create_run`, `train`;
+its batches are windows without replacement (`core.train_data.BatchSampler`), the reference's are
+uniform random starts as in nanoGPT.
 """
 
 from __future__ import annotations
