@@ -133,3 +133,23 @@ def test_cut_points_never_change_byte_level_pre_tokens(text, piece):
     whole = [t for t, _ in pre.pre_tokenize_str(text)]
     parts = [t for p in pieces for t, _ in pre.pre_tokenize_str(p)]
     assert parts == whole
+
+
+def test_cancelling_while_encoding_leaves_no_tokenizer(tmp_path):
+    from workbench.core.catalog import create_tokenizer, import_into_project
+    from workbench.core.specs import DatasetSpec
+    from workbench.core.store import ProjectStore
+
+    text = tmp_path / "t.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog\n" * 60_000, encoding="utf-8")
+    with ProjectStore.create(tmp_path / "p.wbproj") as store:
+        run_to_end(import_into_project(store, [text], DatasetSpec(name="d")))
+        job = create_tokenizer(store, "d", TokenizerSpec(name="chars", kind="char"))
+        for event in job:
+            if getattr(event, "stage", "") == "encode" and event.done > 0:
+                break  # the tokenizer is trained and saved; its cache is half written
+        job.close()  # Cancel
+        assert store.list_tokenizers() == [] and store.query("SELECT * FROM token_caches") == []
+        assert not list((store.root / "tokenizers").iterdir()) and not list((store.root / "caches").iterdir())
+        done = run_to_end(create_tokenizer(store, "d", TokenizerSpec(name="chars", kind="char")))[1]
+        assert done["name"] == "chars"  # the name is free again

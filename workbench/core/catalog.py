@@ -129,7 +129,12 @@ def create_tokenizer(store: ProjectStore, dataset: str | int, spec: TokenizerSpe
         raise
     tokenizer_row = store.get_tokenizer(tokenizer_id)
     if build_cache:
-        yield from ensure_token_cache(store, dataset_row, tokenizer_row, tokenizer)
+        try:
+            yield from ensure_token_cache(store, dataset_row, tokenizer_row, tokenizer)
+        except BaseException:  # cancelled or failed while encoding: leave no half-made tokenizer behind
+            store.execute("DELETE FROM tokenizers WHERE id = ?", (tokenizer_id,))
+            folder.discard()
+            raise
     return tokenizer_row
 
 
