@@ -194,3 +194,31 @@ def test_unwritable_output_is_an_import_error(tmp_path):
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     with pytest.raises(ImportFailedError, match="could not read or write"):
         run(import_dataset([src], DatasetSpec(name="d"), blocker))
+
+
+def test_tail_cut_does_not_travel_to_a_far_line_start(tmp_path):
+    text = "a" * 100_000 + "\n" + "b" * 100_000  # the only line start is in the middle
+    src = tmp_path / "t.txt"
+    src.write_text(text, encoding="utf-8")
+    result, _ = run(import_dataset([src], DatasetSpec(name="d", val_fraction=0.1), tmp_path / "out"))
+    assert (result.train_chars, result.val_chars) == (180_001, 20_000)  # the exact 10%, mid-line
+    two_lines = tmp_path / "two.txt"
+    two_lines.write_text("first line here\nsecond line", encoding="utf-8")
+    result, _ = run(import_dataset([two_lines], DatasetSpec(name="d", val_fraction=0.1), tmp_path / "out2"))
+    assert result.val_chars in (2, 3)  # ~10% of 27, not the whole second line
+
+
+def test_few_documents_warn_that_validation_is_lopsided(tmp_path):
+    from workbench.core.events import Notice
+    from workbench.ui.dataset_warnings import dataset_warnings
+
+    src = jsonl(tmp_path / "d.jsonl", ["one document " * 50, "another document " * 50])
+    result, events = run(import_dataset([src], DatasetSpec(name="d", val_fraction=0.1), tmp_path / "out"))
+    notices = [e.message for e in events if isinstance(e, Notice)]
+    assert any("validation holds" in n and "not the 10% asked for" in n for n in notices), notices
+    assert result.stats["val_fraction_requested"] == 0.1
+    assert "uneven-split" in [w.key for w in dataset_warnings(result.stats)]
+    many = jsonl(tmp_path / "m.jsonl", [f"document number {i}" for i in range(100)])
+    result, events = run(import_dataset([many], DatasetSpec(name="m", val_fraction=0.1), tmp_path / "out3"))
+    assert not [e for e in events if isinstance(e, Notice)]
+    assert "uneven-split" not in [w.key for w in dataset_warnings(result.stats)]

@@ -97,6 +97,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     text = (f"imported {row['name']!r} ({row['format']}): {row['documents']} documents, "
             f"{row['train_chars']:,} train + {row['val_chars']:,} validation characters, "
             f"{stats.get('unique_characters', '?')} distinct characters")
+    if stats.get("skipped_count"):
+        text += f"; {stats['skipped_count']:,} files skipped (--json lists them with the reason)"
     emit(args, payload, text)
     return 0
 

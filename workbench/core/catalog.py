@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.datasets import import_dataset
+from workbench.core.datasets import ImportResult, import_dataset
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import Notice, Progress
 from workbench.core.specs import DatasetSpec, TokenizerSpec, spec_from_dict, spec_to_dict
@@ -78,7 +78,7 @@ def import_into_project(store: ProjectStore, sources: Sequence[str | Path], spec
         row = {
             "name": spec.name, "dir": store.relative(folder.final), "format": result.format,
             "sources": [str(Path(s).resolve()) for s in sources], "spec": spec_to_dict(spec),
-            "stats": result.stats, "train_chars": result.train_chars, "val_chars": result.val_chars,
+            "stats": _with_sources_report(result), "train_chars": result.train_chars, "val_chars": result.val_chars,
             "documents": result.documents, "sha256": result.sha256, "sample": sample_key,
             "created": now_iso(),
         }
@@ -87,6 +87,17 @@ def import_into_project(store: ProjectStore, sources: Sequence[str | Path], spec
         folder.discard()
         raise
     return store.get_dataset(dataset_id)
+
+
+MAX_SKIPPED_LISTED = 1000
+
+
+def _with_sources_report(result: ImportResult) -> dict[str, Any]:
+    """The statistics plus what was read how and what was left out (kept with the dataset, shown by
+    the CLI's --json and the dataset panel)."""
+    skipped = [{"path": path, "reason": reason} for path, reason in result.skipped[:MAX_SKIPPED_LISTED]]
+    return {**result.stats, "encodings": dict(result.encodings), "skipped": skipped,
+            "skipped_count": len(result.skipped)}
 
 
 def import_sample(store: ProjectStore, key: str, name: str | None = None, size_bytes: int | None = None,

@@ -210,16 +210,23 @@ def _names(names) -> str:
 def read_csv(source: TextFile, field: str) -> Iterator[str]:
     csv.field_size_limit(CSV_FIELD_LIMIT)  # process-wide; the default 128 KiB refuses long documents
     delimiter = "\t" if source.path.suffix.lower() == ".tsv" else ","
-    reader = csv.reader(source.lines(), delimiter=delimiter)
+    reader = csv.reader(source.lines(), delimiter=delimiter, strict=True)  # an unclosed quote is an error
+    row_end = 0  # the last line of the last complete row
     try:
         header = next(reader, None)
         if not header:
             raise ImportFailedError(f"{source.path} has no header row: the first line must name the columns")
         column = _find_column(header, field, source.path)
+        row_end = reader.line_num
         for row in reader:
             if row and column < len(row):
                 yield row[column]
+            row_end = reader.line_num
     except csv.Error as e:
+        if "unexpected end of data" in str(e):
+            raise ImportFailedError(f"{source.path}: the quote opened in the row starting on line {row_end + 1} "
+                                    "is never closed, so the rest of the file would become one field; close "
+                                    "that quote (or double a quote inside a field) and import again") from None
         raise ImportFailedError(f"{source.path} line {reader.line_num} is not valid CSV ({e}): fix that line, "
                                 "check that quotes are balanced, and import again") from None
 

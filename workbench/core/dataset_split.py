@@ -104,6 +104,9 @@ def write_document_split(spool: Spool, mask: np.ndarray, separator: str, train_p
     return train_chars, val_chars
 
 
+MAX_LINE_SNAP = 4096  # characters the tail cut may move to reach a line start
+
+
 def _line_cut(window: str, k: int, lo: int, hi: int) -> int:
     """The line start nearest to index k in `window`, kept within [lo, hi]; k when there is none."""
     candidates = []
@@ -117,7 +120,9 @@ def _line_cut(window: str, k: int, lo: int, hi: int) -> int:
 
 def write_tail_split(spool: Spool, val_target: int, train_path: Path,
                      val_path: Path) -> Generator[Progress, None, tuple[int, int]]:
-    """Cut one document: its last ~`val_target` characters (from a line start where one is near) go to val."""
+    """Cut one document: its last ~`val_target` characters go to val, from a line start when one lies
+    near the exact cut (within half of `val_target` or 1% of the text, at most MAX_LINE_SNAP
+    characters), else mid-line."""
     total_chars = int(spool.log.chars[0])
     cut_char = total_chars - min(max(val_target, 0), total_chars - 1)
     cut_byte = int(spool.log.nbytes[0])
@@ -145,7 +150,10 @@ def _find_cut(path: Path, cut_char: int, total_chars: int) -> Generator[Progress
             if char_pos + len(text) >= cut_char or not data:
                 window = previous + text
                 start_char = char_pos - len(previous)
-                k = _line_cut(window, cut_char - start_char, 1 - start_char, total_chars - 1 - start_char)
+                # a long line must not move the cut far: at most half the validation text or 1% of the whole
+                slack = max(1, min(MAX_LINE_SNAP, max((total_chars - cut_char) // 2, total_chars // 100)))
+                k = _line_cut(window, cut_char - start_char, max(1 - start_char, cut_char - start_char - slack),
+                              min(total_chars - 1 - start_char, cut_char - start_char + slack))
                 start_byte = byte_pos - previous_bytes
                 return start_char + k, start_byte + len(window[:k].encode("utf-8"))
             previous, previous_bytes = text, text_bytes

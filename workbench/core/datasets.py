@@ -72,6 +72,19 @@ class ImportResult:
     encodings: dict[str, str] = field(default_factory=dict)  # file read -> utf-8 | utf-8-sig | utf-16-le | ...
 
 
+def uneven_split_message(requested: float, train_chars: int, val_chars: int, documents: int) -> str:
+    """A warning when whole documents make the validation share far from the one asked for, else ""."""
+    total = train_chars + val_chars
+    if requested <= 0 or total == 0 or documents < 2:
+        return ""
+    share = val_chars / total
+    if abs(share - requested) <= max(0.05, requested / 2):
+        return ""
+    return (f"validation holds {share:.0%} of the text, not the {requested:.0%} asked for: the split keeps "
+            f"documents whole and there are only {documents:,}. Import more documents, or the text as one "
+            "file (then the tail is cut at the exact fraction)")
+
+
 class _Reader:
     """The first pass: every source file, cleaned, into the spool, with progress and skip notices."""
 
@@ -177,6 +190,10 @@ def import_dataset(sources: Sequence[Path], spec: DatasetSpec,
         # examples are read back from the spool, which still exists whenever there can be any (n > 1)
         stats = build_stats(spool.log, mask, split=split, train_chars=train_chars, val_chars=val_chars,
                             dropped_empty=spool.dropped, text_of=spool.text_of)
+        stats["val_fraction_requested"] = spec.val_fraction
+        uneven = uneven_split_message(spec.val_fraction, train_chars, val_chars, n)
+        if uneven:
+            yield Notice(uneven)
         stats_path.write_text(json.dumps(stats, ensure_ascii=False, indent=1), encoding="utf-8")
         digest = yield from sha256_of([train_path, val_path])
         finished = True

@@ -2,13 +2,15 @@
 
 Pure Python on the dict `workbench.core.dataset_stats.build_stats` writes, so the rules are easy to
 test and to read: duplicates, documents shared by train and validation, very short and very long
-documents, no validation split, a very small dataset.
+documents, no validation split or a lopsided one, skipped files, a very small dataset.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from workbench.core.datasets import uneven_split_message
 
 SHORT_DOC_CHARS = 20  # shorter documents teach little and are often headers or debris
 LONG_DOC_FACTOR = 20  # a document this many times the mean length dominates what is learned
@@ -20,7 +22,8 @@ _VISIBLE = {ord("\n"): "⏎", ord("\t"): "→", ord("\r"): "␍"}
 
 @dataclass(frozen=True)
 class DatasetWarning:
-    key: str  # "duplicates" | "overlap" | "short" | "long" | "no-validation" | "small" | "dropped"
+    key: str  # "duplicates" | "overlap" | "short" | "long" | "no-validation" | "uneven-split" | "skipped"
+    #           | "small" | "dropped"
     text: str
     level: str = "warning"  # "warning" | "info"
 
@@ -83,6 +86,16 @@ def dataset_warnings(stats: dict[str, Any]) -> list[DatasetWarning]:
     if stats.get("split") == "none":
         out.append(DatasetWarning("no-validation", "There is no validation split, so training cannot report a "
                                   "validation loss. Import again with a validation share above 0."))
+    if stats.get("split") == "documents" and "val_fraction_requested" in stats:
+        uneven = uneven_split_message(float(stats["val_fraction_requested"]), int(stats.get("train_chars", 0)),
+                                      int(stats.get("val_chars", 0)), documents)
+        if uneven:
+            out.append(DatasetWarning("uneven-split", uneven[0].upper() + uneven[1:] + "."))
+    skipped = int(stats.get("skipped_count", 0))
+    if skipped:
+        listed = "; ".join(f"{s.get('path', '?')} ({s.get('reason', '')})" for s in stats.get("skipped", [])[:3])
+        out.append(DatasetWarning("skipped", f"{skipped:,} files were skipped: {listed}"
+                                  f"{' …' if skipped > 3 else ''}.", level="info"))
     characters = int(stats.get("characters", 0))
     if characters and characters < SMALL_DATASET_CHARS:
         out.append(DatasetWarning("small", f"Only {characters:,} characters: a model will memorise this quickly. "
