@@ -279,7 +279,7 @@ def test_fill_mask_never_proposes_special_tokens():
     assert sum(p for _, p in candidates) < 1e-6  # probabilities are the model's own, not renormalised
 
 
-def test_special_tokens_other_than_end_of_text_are_never_sampled():
+def test_sampling_never_draws_special_tokens_other_than_end_of_text():
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(vocab_size=VOCAB, n_positions=64, n_layer=1, n_head=2, n_embd=32,
                                        tie_word_embeddings=False, bos_token_id=None, eos_token_id=None)).eval()
@@ -291,14 +291,16 @@ def test_special_tokens_other_than_end_of_text_are_never_sampled():
         model.lm_head.weight[VOCAB - 1] = b * 0.3  # [MASK]: by far the likeliest
         model.lm_head.weight[5] = b * 0.2
     tok = SmallTokenizer()
-    greedy = SampleSpec(max_new_tokens=4, temperature=0)
-    assert ids_of(run_to_end(generate(model, tok, PROMPT, greedy))[0]) == [VOCAB - 1] * 4  # no specials named
+    cold = SampleSpec(max_new_tokens=4, temperature=0.01, seed=1)
+    assert ids_of(run_to_end(generate(model, tok, PROMPT, cold))[0]) == [VOCAB - 1] * 4  # no specials named
     tok.special_tokens = {"[MASK]": VOCAB - 1}
-    events, _ = run_to_end(generate(model, tok, PROMPT, greedy))
+    events, _ = run_to_end(generate(model, tok, PROMPT, cold))
     assert ids_of(events) == [5] * 4
     assert events[0].alternatives[0][0] == "[MASK]" and events[0].alternatives[0][1] > 0.5  # still reported
     sampled, _ = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=30, top_k=1, seed=3)))
     assert VOCAB - 1 not in ids_of(sampled)  # banned before top-k, so top-k keeps an allowed token
+    greedy, _ = run_to_end(generate(model, tok, PROMPT, SampleSpec(max_new_tokens=4, temperature=0)))
+    assert ids_of(greedy) == [VOCAB - 1] * 4  # greedy is the plain argmax, as transformers' generate
 
 
 def test_invalid_settings_are_refused():

@@ -40,6 +40,16 @@ def test_runs_on_a_named_thread_and_returns(qtbot):
     assert probe.thread_id != threading.get_ident()
 
 
+def test_a_ready_generator_works_as_well_as_a_factory(qtbot):
+    probe = Probe()
+    worker = GeneratorWorker(counting(probe, 3))  # created here, advanced on the worker's thread
+    rec = Recorder(worker)
+    with qtbot.waitSignal(worker.finished, timeout=10_000):
+        worker.start()
+    assert rec.events == [0, 1, 2] and rec.returned == ["done"]
+    assert probe.thread_name == "workbench-job" and probe.thread_id != threading.get_ident()
+
+
 def test_many_events_arrive_in_few_batches(qtbot):
     worker = GeneratorWorker(functools.partial(counting, Probe(), 5000))
     rec = Recorder(worker)

@@ -161,6 +161,22 @@ def test_newest_generation_replaces_the_older_one(qtbot, window):
     assert not window.panels.playground.stop_button.isEnabled()
 
 
+def test_attention_replacing_a_generation_leaves_stop_off_and_stop_spares_attention(qtbot, window):
+    generation, attention = Probe(), Probe()
+    first = window.jobs.run_generation(functools.partial(tokens, generation, "x" * 10_000, 0.002))
+    qtbot.waitUntil(lambda: generation.yielded > 3, timeout=10_000)
+    playground = window.panels.playground
+    assert playground.stop_button.isEnabled()
+    second = window.jobs.run_attention(functools.partial(counting, attention, None, 0.002))
+    qtbot.waitUntil(lambda: first.outcome == "stopped" and attention.yielded > 3, timeout=10_000)
+    assert not playground.stop_button.isEnabled()  # the lane is busy, but with attention, not generation
+    window.jobs.stop_generation()  # e.g. the Stop shortcut: must not touch the attention job
+    qtbot.wait(50)
+    assert second.is_active
+    second.stop()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
+
+
 def test_close_during_a_run_asks_stops_and_waits(qtbot, window, answer_questions):
     probe = Probe()
     job = window.jobs.run_training(functools.partial(fake_training, probe, 100_000), "long run", 100_000)

@@ -16,9 +16,11 @@ unfinished character (U+FFFD at the end) and anything that could be the start of
 held back until the next token settles them. Generation ends at `max_new_tokens`, at a stop string
 (trimmed from the text) or at the tokenizer's end-of-text token (not part of the text).
 
-Special tokens other than end-of-text (`[MASK]`, `<unk>`, ...) are never sampled: a causal model
-never sees them as targets, yet an early checkpoint still gives them weight, and they would show up
-as "[MASK]" or U+FFFD in the text. Their probabilities are still reported among the alternatives.
+When sampling (temperature above 0), special tokens other than end-of-text (`[MASK]`, `<unk>`, ...)
+are never drawn: a causal model never sees them as targets, yet an early checkpoint still gives
+them weight, and they would show up as "[MASK]" or U+FFFD in the text. Their probabilities are
+still reported among the alternatives. Greedy decoding takes the plain argmax, so it stays equal to
+transformers' `generate`.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def _prompt_ids(tokenizer, prompt: str) -> list[int]:
 def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,
                 generator: torch.Generator) -> Generator[TokenGenerated, None, str]:
     eos = getattr(tokenizer, "eos_token_id", None)
-    banned = _unsampled_specials(tokenizer, eos)
+    banned = _unsampled_specials(tokenizer, eos) if spec.temperature > 0 else None
     decoder = _ContinuationDecoder(tokenizer, prompt_ids[-1:])
     names = _TokenNames(tokenizer)
     seen = list(prompt_ids)

@@ -34,7 +34,7 @@ from workbench.core.errors import CancelledError, WorkbenchError
 
 log = logging.getLogger(__name__)
 
-GeneratorFactory = Callable[[], Iterator[Any]]
+GeneratorFactory = Callable[[], Iterator[Any]] | Iterator[Any]  # prefer the factory: see _GeneratorThread.run
 
 FINISHED, STOPPED, FAILED = "finished", "stopped", "failed"
 _PAUSE_POLL_S = 0.05
@@ -59,7 +59,8 @@ class _GeneratorThread(QThread):
         threading.current_thread().name = self.objectName() or "workbench-job"
         gen = None
         try:
-            gen = self._factory()  # may import torch: done here, off the GUI thread
+            # a factory may import torch: called here, off the GUI thread; a ready generator also works
+            gen = self._factory() if callable(self._factory) else self._factory
             self.outcome, self.result = self._drive(gen)
         except CancelledError:
             self.outcome = STOPPED

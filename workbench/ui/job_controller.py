@@ -59,6 +59,7 @@ class JobController(QObject):
         self.engines: dict[str, str] = {}
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
         self._shown_generation = 0
+        self._generation_job: Job | None = None
         runner.jobProgress.connect(self._on_progress)
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
@@ -147,13 +148,17 @@ class JobController(QObject):
         job = self._start("generate", "interactive", factory, "generation")
         if job is not None:
             self._shown_generation = job.id  # what an older job still delivers is not shown
+            self._generation_job = job
             self.panels.playground.begin_output(prompt)
             self.panels.playground.set_generating(True)
         return job
 
     @Slot()
     def stop_generation(self) -> None:
-        self.runner.stop("interactive")
+        """Stop the generation, not an attention job that shares its lane."""
+        job = self._generation_job
+        if job is not None and job.is_active:
+            job.stop()
 
     @Slot(str, str)
     def start_attention(self, run: str, text: str) -> Job | None:
@@ -234,7 +239,8 @@ class JobController(QObject):
         if kind == "train":
             self._training_finished(outcome, result)
         elif kind == "generate":
-            self.panels.playground.set_generating(self.runner.is_busy("interactive"))
+            # not is_busy("interactive"): an attention job that replaced this one shares the lane
+            self.panels.playground.set_generating("generate" in self._kinds.values())
             if job_id == self._shown_generation:
                 self.panels.playground.finish_output(outcome)
             if outcome == "stopped":
