@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lm-workbench {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the GUI on the built-in demo project and start training")
     parser.add_argument("--self-test", action="store_true", help="run a headless end-to-end check and exit")
+    parser.add_argument("--json", action="store_true", dest="self_test_json",
+                        help="with --self-test: print one JSON document with each stage's result")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     gui = sub.add_parser("gui", help="open the GUI")
     gui.add_argument("project", nargs="?", help="project folder to open")
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.self_test:
             from workbench.selftest import run_self_test
 
-            return run_self_test()
+            return run_self_test(as_json=args.self_test_json)
         if args.command in (None, "gui"):
             return _run_gui(getattr(args, "project", None), demo=args.demo)
         return int(args.handler(args) or 0)

@@ -31,16 +31,30 @@ def _cli(*args: Any) -> str:
     return out.getvalue()
 
 
-def _stage(name: str, action: Callable[[], str]) -> None:
+def _stage(name: str, action: Callable[[], str], report: list[dict[str, Any]], quiet: bool) -> None:
     started = time.perf_counter()
+    entry: dict[str, Any] = {"stage": name, "ok": False}
+    report.append(entry)
     summary = action()
-    print(f"  ok  {name:<10} {time.perf_counter() - started:6.1f} s  {summary}", flush=True)
+    entry.update(ok=True, seconds=round(time.perf_counter() - started, 2), detail=summary)
+    if not quiet:
+        print(f"  ok  {name:<10} {entry['seconds']:6.1f} s  {summary}", flush=True)
 
 
-def run_self_test() -> int:
+def run_self_test(as_json: bool = False) -> int:
+    """Run every stage; with `as_json`, print one JSON document {"passed", "stages": [...]} instead."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    print("LM Workbench self-test", flush=True)
+    report: list[dict[str, Any]] = []
+    code = _run_stages(report, quiet=as_json)
+    if as_json:
+        print(json.dumps({"passed": code == 0, "stages": report}, indent=2), flush=True)
+    return code
+
+
+def _run_stages(report: list[dict[str, Any]], quiet: bool) -> int:
+    if not quiet:
+        print("LM Workbench self-test", flush=True)
     with tempfile.TemporaryDirectory(prefix="wb-selftest-") as tmp:
         project = Path(tmp) / "selftest.wbproj"
         state: dict[str, Any] = {}
@@ -71,12 +85,12 @@ def run_self_test() -> int:
 
         def generate() -> str:
             doc = json.loads(_cli("generate", project, "--run", state["run"], "--prompt", "Once upon a time",
-                                  "--max-new-tokens", 40, "--seed", 1, "--json"))
+                                  "--max-new-tokens", 40, "--temperature", 0, "--json"))  # greedy: the KV cache path
             tokens = doc["samples"][0]["tokens"]
             if not tokens or not all(0 < t["prob"] <= 1 for t in tokens):
                 raise RuntimeError("generation returned no tokens with probabilities")
             ended = ", then the model ended the text" if len(tokens) < 40 else ""
-            return f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} sampled{ended}"
+            return f"{len(tokens)} token{'s' if len(tokens) != 1 else ''} generated (greedy){ended}"
 
         def attention() -> str:
             png = Path(tmp) / "attention.png"
@@ -105,9 +119,11 @@ def run_self_test() -> int:
                   ("generate", generate), ("attention", attention), ("export", export)]
         for name, action in stages:
             try:
-                _stage(name, action)
+                _stage(name, action, report, quiet)
             except Exception as exc:  # report which stage broke, then fail
+                report[-1]["error"] = str(exc)
                 print(f"  FAIL {name}: {exc}", file=sys.stderr, flush=True)
                 return 1
-    print("self-test passed", flush=True)
+    if not quiet:
+        print("self-test passed", flush=True)
     return 0

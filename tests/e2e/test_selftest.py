@@ -14,3 +14,16 @@ def test_self_test_passes_in_a_real_process():
         assert f"ok  {stage}" in result.stdout
     assert "self-test passed" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_self_test_json_is_one_document_with_every_stage(capsys):
+    import json
+
+    from workbench.cli import main
+
+    assert main(["--self-test", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["passed"] is True
+    assert [s["stage"] for s in doc["stages"]] == ["project", "import", "tokenizer", "train", "generate",
+                                                    "attention", "export"]
+    assert all(s["ok"] and s["seconds"] >= 0 and s["detail"] for s in doc["stages"])
