@@ -177,6 +177,23 @@ def test_attention_replacing_a_generation_leaves_stop_off_and_stop_spares_attent
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
 
 
+def test_close_during_an_export_asks_and_waits_for_it(qtbot, window, answer_questions):
+    probe = Probe()
+    job = window.jobs._start("export", "background", functools.partial(counting, probe, 100_000, 0.001), "export")
+    qtbot.waitUntil(lambda: probe.yielded > 3, timeout=10_000)
+    assert window.close()
+    assert "An export is still being written" in answer_questions[0]
+    assert probe.closed and job.outcome == "stopped"
+
+
+def test_closing_with_only_the_warm_up_running_asks_nothing(qtbot, window, answer_questions):
+    probe = Probe()
+    window.jobs._start("warm-up", "background", functools.partial(counting, probe, 50, 0.001), "warm-up")
+    qtbot.waitUntil(lambda: probe.yielded > 3, timeout=10_000)
+    assert window.close()
+    assert answer_questions == [] and probe.closed
+
+
 def test_close_during_a_run_asks_stops_and_waits(qtbot, window, answer_questions):
     probe = Probe()
     job = window.jobs.run_training(functools.partial(fake_training, probe, 100_000), "long run", 100_000)

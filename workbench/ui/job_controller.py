@@ -57,6 +57,7 @@ class JobController(QObject):
         self.status = status
         self.device = describe_device()
         self.engines: dict[str, str] = {}
+        self._jobs: dict[int, Job] = {}
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
         self._shown_generation = 0
         self._generation_job: Job | None = None
@@ -186,7 +187,21 @@ class JobController(QObject):
             errors.show_error(self.window, str(exc))
             return None
         self._kinds[job.id] = kind
+        self._jobs[job.id] = job
         return job
+
+    def active_kinds(self) -> set[str]:
+        """The kinds of the jobs still running or waiting ("train", "generate", "export", ...)."""
+        return set(self._kinds.values())
+
+    def stop_kinds(self, kinds: set[str], wait: bool = True) -> None:
+        """Stop the running jobs of these kinds; with `wait`, until their threads have ended."""
+        jobs = [self._jobs[i] for i, kind in list(self._kinds.items()) if kind in kinds and i in self._jobs]
+        for job in jobs:
+            job.stop()
+        if wait:
+            for job in jobs:
+                job.wait()
 
     @Slot(int, str, object)
     def _on_progress(self, job_id: int, lane: str, events: tuple) -> None:
@@ -233,6 +248,7 @@ class JobController(QObject):
     @Slot(int, str, str, object)
     def _on_finished(self, job_id: int, lane: str, outcome: str, result: object) -> None:
         kind = self._kinds.pop(job_id, None)
+        self._jobs.pop(job_id, None)
         if describe_device() != self.device:  # a job loaded torch: the device is known now
             self.device = describe_device()
             self.status.set_device(self.device)

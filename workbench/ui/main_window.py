@@ -262,13 +262,12 @@ class MainWindow(QMainWindow):
             self.jobs.start_warm_up()
 
     def _stop_jobs_if_confirmed(self, what: str) -> bool:
-        """Stop running jobs (training, generation) after asking; False when the user says no."""
-        if not (self.runner.is_busy("train") or self.runner.is_busy("interactive")):
+        """Stop the user's running jobs (training, generation, import, export) after asking; False when
+        the user says no. The warm-up import is not asked about: it finishes out of sight."""
+        reason = self._running_work()
+        if not reason:
             return True
-        training = self.runner.is_busy("train")
-        text = (f"{what}? Training is still running: it will stop and keep a checkpoint at the current step, "
-                "so it can be resumed." if training else f"{what}? The running job will be stopped.")
-        answer = QMessageBox.question(self, settings.APP_NAME, text,
+        answer = QMessageBox.question(self, settings.APP_NAME, f"{what}? {reason}",
                                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
@@ -277,9 +276,25 @@ class MainWindow(QMainWindow):
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.runner.stop_all(wait=True, lanes=("train", "interactive"))
+            self.jobs.stop_kinds({"export", "import"}, wait=True)  # they use the project: let them end first
+            self.data_jobs.stop_all(wait=True)
         finally:
             QGuiApplication.restoreOverrideCursor()
         return True
+
+    def _running_work(self) -> str:
+        """What closing now would stop, in words; "" when nothing the user started is running."""
+        if self.runner.is_busy("train"):
+            return ("Training is still running: it will stop and keep a checkpoint at the current step, "
+                    "so it can be resumed.")
+        task = self.data_jobs.task
+        if task is not None and task.job.is_active:
+            return f"{task.title} is still running: it will be cancelled, and nothing half-made is kept."
+        if self.jobs.active_kinds() & {"export", "import"}:
+            return "An export is still being written: closing waits for it to finish."
+        if self.runner.is_busy("interactive"):
+            return "The running job will be stopped."
+        return ""
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._stop_jobs_if_confirmed("Quit"):
