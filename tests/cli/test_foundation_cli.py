@@ -16,7 +16,9 @@ import pytest
 from cli_helpers import project_digest, run_cli
 
 from workbench.cli import main
+from workbench.core.catalog import load_project_tokenizer
 from workbench.core.schema import SCHEMA_VERSION
+from workbench.core.store import ProjectStore
 
 SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 
@@ -58,6 +60,21 @@ def test_import_and_tokenizer_json(tmp_path, capsys):
     assert listing["runs"] == []
 
 
+def test_tokenizer_special_tokens_and_a_vocabulary_smaller_than_asked(tmp_path, capsys):
+    root, text = tmp_path / "t.wbproj", tmp_path / "t.txt"
+    text.write_text("a small text with few distinct pairs\n" * 50, encoding="utf-8")
+    run_cli(capsys, "new", root)
+    run_cli(capsys, "import", root, text, "--name", "t")
+    code, out, err = run_cli(capsys, "tokenizer", root, "--dataset", "t", "--kind", "bpe", "--vocab-size", 50_000,
+                             "--special-tokens", "<|user|>, <|bot|>", "--name", "b", "--json")
+    assert code == 0, err
+    assert "fewer than the 50,000 asked for" in err
+    with ProjectStore.open(root) as store:
+        tokenizer = load_project_tokenizer(store, store.get_tokenizer("b"))
+    assert tokenizer.special_tokens == {"<|endoftext|>": 0, "[MASK]": 1, "<|user|>": 2, "<|bot|>": 3}
+    assert tokenizer.encode("<|bot|>")[0] == 3 and json.loads(out)["tokenizer"]["vocab_size"] < 50_000
+
+
 def test_import_builtin_sample(tmp_path, capsys):
     root = tmp_path / "s.wbproj"
     run_cli(capsys, "new", root)
@@ -78,6 +95,7 @@ def _bad_inputs(tmp: Path, project: Path) -> list[tuple[str, list, str]]:
     (tmp / "images").mkdir(exist_ok=True)
     (tmp / "images" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     (tmp / "ok.txt").write_text("some perfectly fine text\n" * 20)
+    (tmp / "quote.csv").write_text('text\n"fine"\n"never closed\nmore\nrows\n')
     (tmp / "plain").mkdir(exist_ok=True)
     p, ok = project, tmp / "ok.txt"
     return [
@@ -109,6 +127,9 @@ def _bad_inputs(tmp: Path, project: Path) -> list[tuple[str, list, str]]:
         ("jsonl format on plain text", ["import", p, ok, "--name", "j", "--format", "jsonl"], "line"),
         ("new over an existing project", ["new", p], "already exists"),
         ("both files and sample", ["import", p, ok, "--sample", "addition", "--name", "z"], "either"),
+        ("unclosed csv quote", ["import", p, tmp / "quote.csv", "--name", "q", "--format", "csv"], "line 3"),
+        ("special token with a space", ["tokenizer", p, "--dataset", "small", "--kind", "bpe",
+                                        "--special-tokens", "<|a|>,b c", "--name", "t4"], "whitespace"),
     ]
 
 

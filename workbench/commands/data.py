@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vocab-size", type=int, default=4096, help="BPE vocabulary size (default 4096)")
     p.add_argument("--min-frequency", type=int, default=2, help="BPE: minimum pair frequency (default 2)")
     p.add_argument("--source", help="pretrained: a local Hugging Face folder or a hub id")
+    p.add_argument("--special-tokens", default="",
+                   help="char/bpe: extra special tokens, comma separated (e.g. '<|user|>,<|bot|>'); "
+                        "<|endoftext|> and [MASK] are always there")
     p.add_argument("--name", required=True, help="tokenizer name (unique in the project)")
     add_json_flag(p)
     p.set_defaults(handler=cmd_tokenizer)
@@ -107,8 +110,10 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
     from workbench.core.catalog import create_tokenizer
     from workbench.core.specs import TokenizerSpec
 
+    extra = tuple(t.strip() for t in args.special_tokens.split(",") if t.strip())
     spec = TokenizerSpec(name=args.name, kind=args.kind, vocab_size=args.vocab_size,
-                         min_frequency=args.min_frequency, source=args.source)
+                         min_frequency=args.min_frequency, source=args.source,
+                         special_tokens=(*TokenizerSpec(name=args.name, kind=args.kind).special_tokens, *extra))
     spec.validate()
     with open_project(args.project) as store:
         row = drive(create_tokenizer(store, args.dataset, spec), args.json)
@@ -117,6 +122,9 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
     payload = {"tokenizer": {k: row[k] for k in ("id", "name", "kind", "vocab_size")},
                "cache": {k: cache[k] for k in ("dtype", "train_tokens", "val_tokens")} if cache else None}
     text = f"tokenizer {row['name']!r} ({row['kind']}): vocabulary {row['vocab_size']:,}"
+    if args.kind == "bpe" and row["vocab_size"] < args.vocab_size:
+        progress_line(f"info: the text yields only {row['vocab_size']:,} tokens at --min-frequency "
+                      f"{args.min_frequency}, fewer than the {args.vocab_size:,} asked for")
     if cache:
         ratio = dataset["train_chars"] / max(1, cache["train_tokens"])
         text += f"; {cache['train_tokens']:,} training tokens ({ratio:.2f} characters per token)"
