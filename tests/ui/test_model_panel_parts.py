@@ -143,3 +143,18 @@ def test_the_estimator_keeps_to_the_newest_request_and_times_it(qtbot):
     estimator.request(None)
     qtbot.waitUntil(lambda: not estimator.is_busy(), timeout=60_000)
     assert runner.stop_all(wait=True)
+
+
+def test_every_model_field_has_an_object_name(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from workbench.ui.model_form import field_object_name
+    from workbench.ui.panels.model_panel import ModelPanel
+
+    assert field_object_name("n_layer") == "nLayerField" and field_object_name("lr") == "lrField"
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    for key, widget in panel.fields.items():
+        assert widget.objectName(), key
+        assert panel.findChild(QWidget, widget.objectName()) is widget
+    assert panel.findChild(QWidget, "nEmbdField") is panel.fields["n_embd"]

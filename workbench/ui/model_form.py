@@ -65,6 +65,12 @@ def _preset_label(name: str) -> str:
     return f"{name} — {PRESETS[name].approx_params / 1e6:.1f}M parameters"
 
 
+
+def field_object_name(key: str) -> str:
+    """objectName of the form field for a spec key: "n_layer" -> "nLayerField"."""
+    head, *rest = key.split("_")
+    return head + "".join(part.capitalize() for part in rest) + "Field"
+
 class ModelForm(QWidget):
     """Fields and their specs. `changed` fires on any edit; `presetChosen` when a preset is applied."""
 
@@ -113,6 +119,8 @@ class ModelForm(QWidget):
         self.fields: dict[str, QWidget] = {key: getattr(self, key) for key in HELP}
         for key, widget in self.fields.items():
             widget.setToolTip(HELP[key])
+            if not widget.objectName():  # e.g. "nLayerField", "maxStepsField": names tests and tools can find
+                widget.setObjectName(field_object_name(key))
         self.set_specs(m, t)
         self._connect()
 
