@@ -327,3 +327,18 @@ def test_warnings_from_statistics():
     assert "“same⏎line” ×6" in found["duplicates"] and found["short"].startswith("4 documents")
     assert "80,000 characters, 80× the mean" in found["long"]
     assert dataset_warnings({}) == []
+
+
+def test_warnings_for_skipped_files_and_a_lopsided_split():
+    from workbench.ui.dataset_warnings import dataset_warnings
+
+    stats = {"documents": 2, "characters": 40_000, "split": "documents", "val_fraction_requested": 0.1,
+             "train_chars": 20_000, "val_chars": 20_000, "skipped_count": 6,
+             "skipped": [{"path": f"/data/img{i}.png", "reason": "not a text file type (.png); folders supply ..."}
+                         for i in range(6)]}
+    found = {w.key: w for w in dataset_warnings(stats)}
+    assert "validation holds 50%" in found["uneven-split"].text.lower()
+    assert found["skipped"].text.startswith("6 files were skipped (img0.png, img1.png, img2.png, img3.png, …)")
+    assert "/data/" not in found["skipped"].text and found["skipped"].level == "info"
+    balanced = {**stats, "train_chars": 36_000, "val_chars": 4_000, "skipped_count": 0}
+    assert not {"uneven-split", "skipped"} & {w.key for w in dataset_warnings(balanced)}

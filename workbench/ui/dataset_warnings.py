@@ -8,6 +8,7 @@ documents, no validation split or a lopsided one, skipped files, a very small da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from workbench.core.datasets import uneven_split_message
@@ -93,9 +94,12 @@ def dataset_warnings(stats: dict[str, Any]) -> list[DatasetWarning]:
             out.append(DatasetWarning("uneven-split", uneven[0].upper() + uneven[1:] + "."))
     skipped = int(stats.get("skipped_count", 0))
     if skipped:
-        listed = "; ".join(f"{s.get('path', '?')} ({s.get('reason', '')})" for s in stats.get("skipped", [])[:3])
-        out.append(DatasetWarning("skipped", f"{skipped:,} files were skipped: {listed}"
-                                  f"{' …' if skipped > 3 else ''}.", level="info"))
+        entries = stats.get("skipped", [])
+        names = ", ".join(PurePath(str(s.get("path", "?"))).name for s in entries[:4])
+        reason = str(entries[0].get("reason", "")).split(";")[0] if entries else ""
+        out.append(DatasetWarning("skipped", f"{skipped:,} files were skipped ({names}{', …' if skipped > 4 else ''})"
+                                  f"{': ' + reason if reason else ''}.",
+                                  level="info"))
     characters = int(stats.get("characters", 0))
     if characters and characters < SMALL_DATASET_CHARS:
         out.append(DatasetWarning("small", f"Only {characters:,} characters: a model will memorise this quickly. "

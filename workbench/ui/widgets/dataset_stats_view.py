@@ -165,6 +165,7 @@ class DatasetStatsView(QScrollArea):
         while self.warnings_layout.count():
             item = self.warnings_layout.takeAt(0)
             if item.widget() is not None:
+                item.widget().hide()  # at once: deleteLater waits for the event loop, and would overlap the new rows
                 item.widget().deleteLater()
         self.warning_texts = [w.text for w in warnings]
         for warning in warnings:
