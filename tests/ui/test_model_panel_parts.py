@@ -158,3 +158,14 @@ def test_every_model_field_has_an_object_name(qtbot):
         assert widget.objectName(), key
         assert panel.findChild(QWidget, widget.objectName()) is widget
     assert panel.findChild(QWidget, "nEmbdField") is panel.fields["n_embd"]
+
+
+def test_cpu_threads_is_a_setting_that_reaches_the_train_spec(qtbot):
+    from workbench.ui.panels.model_panel import ModelPanel
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    box = panel.fields["num_threads"]
+    assert box.text() == "automatic" and panel.specs()[1].num_threads == 0
+    box.setValue(1)
+    assert panel.specs()[1].num_threads == 1
