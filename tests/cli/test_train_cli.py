@@ -102,6 +102,9 @@ def test_human_output_and_resume_with_more_steps(project, trained_run, capsys):
     (["--dataset", "words", "--name", "tiny-gpt2"], "already exists"),
     (["--dataset", "words", "--preset", "no-such-preset"], "no-such-preset"),
     ([], "--dataset"),
+    (["--dataset", "words", "--arch", "llama", "--n-embd", 12, "--n-head", 4], "even head size"),
+    (["--dataset", "words", "--precision", "fp16", "--device", "cpu"], "fp16 is for GPUs"),
+    (["--dataset", "words", "--arch", "gpt2", "--n-kv-head", 2], "only llama"),
 ])
 def test_bad_input_exits_2_and_leaves_the_project_unchanged(project, trained_run, capsys, args, message):
     before = project_digest(project)
@@ -295,3 +298,20 @@ def test_killed_process_is_interrupted_and_resumes(project):
     with ProjectStore.open(project) as store:
         run = store.get_run("killed")
         assert (run["status"], run["step"]) == ("finished", saved + 3)
+
+
+def test_an_unexpected_failure_ends_with_a_failed_line_not_a_traceback(project, capsys, monkeypatch):
+    from workbench.core import train_loop
+
+    def broken_step(self):
+        raise RuntimeError("the kernel fell over")
+
+    monkeypatch.setattr(train_loop._Loop, "_optimizer_step", broken_step)
+    code, out, err = run_cli(capsys, "train", project, "--dataset", "words", "--max-steps", 3, "--name", "broken",
+                             "--json")
+    assert code == 1 and "Traceback" not in err
+    last = json_lines(out)[-1]
+    assert last["event"] == "finished" and last["status"] == "failed"
+    assert "RuntimeError: the kernel fell over" in last["message"]
+    with ProjectStore.open(project) as store:
+        assert store.get_run("broken")["status"] == "failed"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -17,7 +18,9 @@ from typing import Any
 
 from workbench.commands.common import add_json_flag, emit, open_project, progress_line
 
-MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_embd", "block_size", "dropout")
+log = logging.getLogger(__name__)
+
+MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_kv_head", "n_embd", "block_size", "dropout")
 TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "device", "seed",
                "schedule", "patience", "precision")
 
@@ -31,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", help="a named model size (see the README); explicit flags override it")
     p.add_argument("--n-layer", type=int)
     p.add_argument("--n-head", type=int)
+    p.add_argument("--n-kv-head", type=int, help="llama: key/value heads for grouped-query attention (default: --n-head)")
     p.add_argument("--n-embd", type=int)
     p.add_argument("--block-size", type=int)
     p.add_argument("--dropout", type=float)
@@ -117,6 +121,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer) -> int:
+    from workbench.core.errors import WorkbenchError
+    from workbench.core.events import RunFinished
     from workbench.core.specs import TrainSpec, spec_from_dict
     from workbench.core.training import train
 
@@ -131,6 +137,13 @@ def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer:
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = printer.drain(train(store, run["id"], resume=bool(args.resume), stop=stop))
+    except (WorkbenchError, KeyboardInterrupt):
+        raise  # one `error:` line from the CLI (the run row already says failed / stopped)
+    except Exception as exc:  # a bug or an unforeseen failure: the run is recorded failed; say so, no traceback
+        log.exception("training run %s failed", run["id"])
+        row = store.get_run(run["id"])
+        result = RunFinished(run_id=run["id"], status="failed", step=row["step"] or 0,
+                             message=row["message"] or f"{type(exc).__name__}: {exc}")
     finally:
         signal.signal(signal.SIGINT, previous)
     printer.finished(result, store.get_run(run["id"]))

@@ -90,6 +90,12 @@ def _check_arch_options(spec: ModelSpec) -> None:
     if spec.arch in ("gpt2", "bert") and not spec.bias:
         raise InvalidSpecError(f"{spec.arch} always has bias terms (Hugging Face's model has no switch): "
                                "keep biases on, or use --arch llama for a model without them")
+    head_size = spec.n_embd // spec.n_head if spec.n_head else 0
+    if spec.arch == "llama" and head_size % 2:
+        even = spec.n_head * (head_size + 1)
+        raise InvalidSpecError(f"llama's rotary positions need an even head size, and --n-embd {spec.n_embd} / "
+                               f"--n-head {spec.n_head} = {head_size}: use --n-embd {even} (or another multiple "
+                               f"of {2 * spec.n_head})")
     if spec.arch != "llama" and spec.n_kv_head not in (None, spec.n_head):
         raise InvalidSpecError("only llama has grouped-query attention (fewer key/value heads): "
                                "remove the key/value head setting or use --arch llama")

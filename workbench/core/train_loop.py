@@ -162,6 +162,10 @@ class _Loop:
                     message = f"stopped by the user; the checkpoint of step {c.step} could not be saved ({exc})"
             self.sink.record(self._finished("stopped", message))
             raise
+        except KeyboardInterrupt:  # a second Ctrl-C: stopped by the user, without a new checkpoint
+            kept = f"; the checkpoint of step {c.last_checkpoint} is kept" if c.last_checkpoint is not None else ""
+            self.sink.record(self._finished("stopped", f"aborted by the user{kept}"))
+            raise
         except BaseException as exc:
             self.sink.record(self._finished("failed", f"{type(exc).__name__}: {exc}"))
             raise

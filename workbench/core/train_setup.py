@@ -41,10 +41,11 @@ def pretrained_spec(source: str) -> ModelSpec:
     return replace(spec, init_from=source)
 
 
-def check_device(device: str) -> None:
-    from workbench.core.devices import choose_device
+def check_device(device: str, precision: str = "fp32") -> None:
+    """The device exists and the precision suits it (raises a WorkbenchError that says what to use)."""
+    from workbench.core.devices import choose_device, resolve_precision
 
-    choose_device(device)  # raises a WorkbenchError when the device is absent
+    resolve_precision(choose_device(device), precision)
 
 
 def _check_enough_tokens(store: ProjectStore, dataset_row: dict[str, Any], tokenizer_row: dict[str, Any],
@@ -72,7 +73,7 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
         if store.name_taken("runs", name):
             raise WorkbenchError(f"a run named {name!r} already exists in this project; choose another --name "
                                  f"or continue it with --resume {name}")
-    check_device(train_spec.device)
+    check_device(train_spec.device, train_spec.precision)
     pretrained_positions = None
     if model_spec.init_from:
         pretrained = pretrained_spec(model_spec.init_from)
@@ -92,6 +93,9 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
     if not model_spec.init_from:
         model_spec = replace(model_spec, vocab_size=tok.vocab_size)
     validate_against(model_spec, vocab_size=tok.vocab_size, pretrained_positions=pretrained_positions)
+    if model_spec.arch == "bert" and getattr(tok, "mask_token_id", None) is None:
+        raise InvalidSpecError(f"BERT learns by filling in [MASK] tokens, and tokenizer {tokenizer_row['name']!r} "
+                               "has none: use a tokenizer made by LM Workbench (char or bpe)")
     _check_enough_tokens(store, dataset_row, tokenizer_row, model_spec.block_size)
     run_name = name or _free_name(store, "runs", f"{model_spec.arch}-{dataset_row['name']}")
     tmp, final = store.new_artifact_dir("runs")
