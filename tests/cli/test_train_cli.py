@@ -63,7 +63,7 @@ def test_train_json_lines(project, capsys):
     assert all("event" in e and isinstance(e["step"], int) for e in lines)
     steps = [e for e in lines if e["event"] == "step"]
     assert [e["step"] for e in steps] == [1, 2, 3, 4]
-    assert {"loss", "lr", "grad_norm", "tokens_per_s"} <= set(steps[0])
+    assert {"loss", "lr", "grad_norm", "tokens_per_s", "memory_mb"} <= set(steps[0])
     evals = [e for e in lines if e["event"] == "eval"]
     assert [e["step"] for e in evals] == [2, 4] and all({"val_loss", "val_ppl"} <= set(e) for e in evals)
     checkpoints = [e for e in lines if e["event"] == "checkpoint"]
@@ -77,6 +77,8 @@ def test_train_json_lines(project, capsys):
         assert (run["status"], run["step"]) == ("finished", 4)
         assert (project / checkpoints[-1]["path"] / "manifest.json").is_file()
         assert [r["step"] for r in store.list_checkpoints(run["id"])] in ([2, 4], [4])
+        rows = {r["step"]: r for r in store.list_checkpoints(run["id"])}
+        assert checkpoints[-1]["kind"] in ("latest", "best") and checkpoints[-1]["sha256"] == rows[4]["sha256"]
         assert len(store.metrics(run["id"], "loss")) == 4
 
 

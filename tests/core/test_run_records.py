@@ -76,8 +76,8 @@ def test_flush_at_least_every_two_seconds_with_heartbeat(project):
 
 def test_status_transitions_and_samples(project):
     store, run_id = project
-    recorder = RunRecorder(store, run_id)
-    assert store.get_run(run_id)["status"] == "queued"
+    recorder = store.record_run(run_id)  # the store's entry point to a run's single writer
+    assert isinstance(recorder, RunRecorder) and store.get_run(run_id)["status"] == "queued"
     recorder.start(0, resumed=False)
     run = store.get_run(run_id)
     assert run["status"] == "running" and run["started"] and run["heartbeat"]

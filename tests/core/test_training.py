@@ -132,6 +132,37 @@ def test_nan_loss_fails_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     assert max(e.step for e in events if isinstance(e, StepLogged)) == 12
 
 
+def test_a_nan_validation_loss_fails_the_run_without_a_checkpoint(tmp_path):
+    job = make_job(tmp_path / "ck")
+    evaluations = {"n": 0}
+
+    def counting_validation(model, ids, generator):
+        evaluations["n"] += not model.training
+        return loss_fn(model, ids, generator)
+
+    job.loss_fn = counting_validation  # a healthy run first: how many validation batches one evaluation takes
+    events, result = run_all(train_loop(job))
+    assert result.status == "finished"
+    calls_per_eval = evaluations["n"] // len([e for e in events if isinstance(e, EvalFinished)])
+
+    job = make_job(tmp_path / "ck2")
+    evaluations["n"] = 0
+
+    def nan_from_the_second_evaluation(model, ids, generator):
+        loss = loss_fn(model, ids, generator)
+        if model.training:
+            return loss
+        evaluations["n"] += 1
+        return loss * float("nan") if evaluations["n"] > calls_per_eval else loss
+
+    job.loss_fn = nan_from_the_second_evaluation
+    events, result = run_all(train_loop(job))
+    assert (result.status, result.step) == ("failed", 20)
+    assert "validation loss became nan at step 20" in result.message and "step 10" in result.message
+    assert [c.step for c in events if isinstance(c, CheckpointSaved)] == [10]
+    assert [e.step for e in events if isinstance(e, EvalFinished)] == [10]
+
+
 def test_early_stopping_after_patience_evaluations_without_improvement(tmp_path):
     job = make_job(tmp_path / "ck", patience=1, max_steps=100)
 

@@ -190,7 +190,8 @@ class _Printer:
             self.step = step
         if isinstance(ev, E.StepLogged):
             if self.json:
-                self.line("step", loss=ev.loss, lr=ev.lr, grad_norm=ev.grad_norm, tokens_per_s=ev.tokens_per_s)
+                self.line("step", loss=ev.loss, lr=ev.lr, grad_norm=ev.grad_norm, tokens_per_s=ev.tokens_per_s,
+                          memory_mb=round(ev.memory_mb, 1))
             elif ev.step % self.every == 0 or ev.step == 1:
                 progress_line(f"step {ev.step}/{self.max_steps}  loss {ev.loss:.4f}  lr {ev.lr:.2e}  "
                               f"grad {ev.grad_norm:.2f}  {ev.tokens_per_s / 1000:.1f}k tok/s")
@@ -207,7 +208,7 @@ class _Printer:
                 progress_line(f"  sample: {(ev.prompt + ev.text)!r}")
         elif isinstance(ev, E.CheckpointSaved):
             if self.json:
-                self.line("checkpoint", path=ev.path)
+                self.line("checkpoint", path=ev.path, kind=ev.kind, sha256=ev.sha256)
             else:
                 progress_line(f"  checkpoint {ev.path}")
         elif isinstance(ev, E.Notice):

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -34,6 +34,9 @@ from workbench.core.errors import (
 )
 from workbench.core.schema import MIGRATIONS, SCHEMA_VERSION
 from workbench.core.store_sql import DB_NAME, decode_row, jsonable, split_sql, translate_error
+
+if TYPE_CHECKING:
+    from workbench.core.run_records import RunRecorder
 
 PROJECT_SUFFIX = ".wbproj"
 HEARTBEAT_STALE_S = 30.0
@@ -297,6 +300,13 @@ class ProjectStore:
             self.update("runs", run_id, status="interrupted",
                         message="the process running this run stopped unexpectedly; resume it from its last checkpoint")
         return ids
+
+    def record_run(self, run_id: int, **options: Any) -> RunRecorder:
+        """The single writer of run `run_id`'s rows: metrics (batched), samples, checkpoints, status and
+        heartbeat. `options` go to `RunRecorder` (flush_every_s, heartbeat_every_s, clock)."""
+        from workbench.core.run_records import RunRecorder  # it imports this module
+
+        return RunRecorder(self, run_id, **options)
 
     def list_checkpoints(self, run_id: int) -> list[dict[str, Any]]:
         return [decode_row(r) for r in self.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))]

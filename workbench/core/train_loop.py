@@ -111,6 +111,10 @@ def train_loop(job: TrainJob, *, sink: RunSink | None = None, stop: Flag | None 
     return (yield from _Loop(job, sink or _NullSink(), stop, pause).run())
 
 
+class _NotFiniteValidation(Exception):
+    """The validation loss is NaN or infinite: the run fails without saving that model."""
+
+
 class _Loop:
     def __init__(self, job: TrainJob, sink: RunSink, stop: Flag | None, pause: Flag | None) -> None:
         self.job, self.sink, self.stop, self.pause = job, sink, stop, pause
@@ -201,7 +205,10 @@ class _Loop:
                                        tokens_per_s=tokens_per_step / max(now - last, 1e-9),
                                        memory_mb=float(job.memory_mb()), elapsed_s=c.elapsed_s))
             if c.step % spec.eval_interval == 0 or c.step == spec.max_steps:
-                early = yield from self._evaluate()
+                try:
+                    early = yield from self._evaluate()
+                except _NotFiniteValidation as exc:
+                    return "failed", str(exc)
                 if early:
                     return "finished", "early stopped"
             last = time.perf_counter()  # evaluation time does not count against tokens/s
@@ -237,12 +244,13 @@ class _Loop:
             return tensor.pin_memory().to(self.job.device, non_blocking=True)
         return tensor.to(self.job.device)
 
-    def _not_finite_message(self, loss: float, grad_norm: float, lr: float) -> str:
+    def _not_finite_message(self, loss: float, grad_norm: float, lr: float, what: str = "the loss") -> str:
         c = self.counters
         kept = (f"the last good checkpoint (step {c.last_checkpoint}) is kept" if c.last_checkpoint is not None
                 else "no checkpoint had been saved yet")
-        what = f"the loss became {loss}" if not math.isfinite(loss) else f"the gradient norm became {grad_norm}"
-        return (f"{what} at step {c.step + 1} (learning rate {lr:.3g}); training stopped and {kept}. "
+        at = c.step if what == "the validation loss" else c.step + 1
+        what = f"{what} became {loss}" if not math.isfinite(loss) else f"the gradient norm became {grad_norm}"
+        return (f"{what} at step {at} (learning rate {lr:.3g}); training stopped and {kept}. "
                 f"Lower --lr, raise --warmup or use fp32 precision, then start again")
 
     def _paused(self) -> Generator[LoopEvent, None, None]:
@@ -262,6 +270,9 @@ class _Loop:
         job, spec, c = self.job, self.job.train_spec, self.counters
         val_loss = validation_loss(self.model, self.eval_windows, spec.batch_size, job.loss_fn, job.device,
                                    mask_seed=spec.seed + 2, autocast=job.autocast, tick=self.sink.tick)
+        if not math.isfinite(val_loss):  # no checkpoint of a broken model; NaN would also be "best" forever
+            raise _NotFiniteValidation(self._not_finite_message(val_loss, 0.0, lr_at(c.step, spec),
+                                                                what="the validation loss"))
         improved = c.best_val_loss is None or val_loss < c.best_val_loss
         if improved:
             c.best_val_loss, c.bad_evals = val_loss, 0

@@ -21,7 +21,6 @@ import torch
 
 from workbench.core.checkpoints import remove_leftovers, resume_checkpoint
 from workbench.core.events import Notice, Progress, RunFinished
-from workbench.core.run_records import RunRecorder
 from workbench.core.specs import ModelSpec, TrainSpec, spec_from_dict
 from workbench.core.store import ProjectStore
 from workbench.core.train_loop import Flag, LoopEvent, TrainJob, train_loop
@@ -53,7 +52,7 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
     notes: list[str] = []
     if resume:
         checkpoint_row, checkpoint_dir, notes = resume_checkpoint(store, run)
-    recorder = RunRecorder(store, run_id)
+    recorder = store.record_run(run_id)
     try:
         for note in notes:
             yield Notice(note)
