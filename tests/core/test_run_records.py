@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from workbench.core.events import (
@@ -138,3 +141,19 @@ def test_resume_drops_records_past_the_checkpoint(project):
     assert max(m["step"] for m in store.metrics(run_id)) == 12
     assert store.query("SELECT COUNT(*) AS n FROM samples")[0]["n"] == 0
     assert store.get_run(run_id)["status"] == "running" and again.seconds_writing > 0
+
+
+def test_a_thread_keeps_the_heartbeat_fresh_during_a_long_step(project):
+    store, run_id = project
+    recorder = store.record_run(run_id, heartbeat_every_s=0.05)
+    recorder.start(0, resumed=False)
+    first = store.get_run(run_id)["heartbeat"]
+    time.sleep(0.4)  # one long step: no events at all
+    assert store.get_run(run_id)["heartbeat"] > first
+    beating = recorder._heartbeat
+    assert beating is not None and beating.is_alive() and beating in threading.enumerate()
+    recorder.record(RunFinished(run_id=run_id, status="finished", step=0))
+    assert not beating.is_alive()
+    ended = store.get_run(run_id)["heartbeat"]
+    time.sleep(0.2)
+    assert store.get_run(run_id)["heartbeat"] == ended and store.get_run(run_id)["status"] == "finished"

@@ -3,13 +3,18 @@
 The training loop hands every event to `RunRecorder.record` (also the ones it cannot yield, from its
 `finally`). Metrics are buffered and written in one transaction per flush: at least every
 `flush_every_s`, at every evaluation, at every checkpoint and at the end. The heartbeat (unix time in
-`runs.heartbeat`) tells `ProjectStore.mark_interrupted_runs` that the process is alive.
+`runs.heartbeat`) tells `ProjectStore.mark_interrupted_runs` that the process is alive; a small thread
+also writes it every `heartbeat_every_s`, because one step of a large model on a CPU can outlast the
+30 s after which a run counts as dead.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from workbench.core.checkpoints import remove_checkpoint_dir
@@ -25,6 +30,31 @@ from workbench.core.events import (
 from workbench.core.store import ProjectStore, now_iso
 
 STEP_METRICS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb")
+
+
+class _Heartbeat(threading.Thread):
+    """Writes `runs.heartbeat` every `every_s` on its own connection until stopped."""
+
+    def __init__(self, store: ProjectStore, run_id: int, every_s: float) -> None:
+        super().__init__(name=f"workbench-heartbeat-{run_id}", daemon=True)
+        self.store, self.run_id, self.every_s = store, run_id, every_s
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        conn = self.store.connect()
+        try:
+            while not self.halt.wait(self.every_s):
+                with suppress(sqlite3.Error):  # busy for longer than the timeout: the next beat will do
+                    beat = conn.execute("UPDATE runs SET heartbeat = ? WHERE id = ? AND status IN ('running', 'paused')",
+                                        (time.time(), self.run_id))
+                    if beat.rowcount == 0:  # the run ended (or was marked interrupted): nothing to keep alive
+                        return
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=5)
 
 
 class RunRecorder:
@@ -49,6 +79,7 @@ class RunRecorder:
         self.seconds_writing = 0.0
         self.flushes = 0
         self.finished = False
+        self._heartbeat: _Heartbeat | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -69,10 +100,16 @@ class RunRecorder:
         if resumed:
             self._drop_checkpoints(lambda row: row["step"] > step)
         self._last_heartbeat = now
+        if self.clock is time.time and self._heartbeat is None:  # a test's fake clock writes its own beats
+            self._heartbeat = _Heartbeat(self.store, self.run_id, self.heartbeat_every_s)
+            self._heartbeat.start()
 
     def finish(self, status: str, step: int, message: str = "") -> None:
         self.step = step
         self.finished = True
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
         self.flush()
         self._timed(lambda conn: conn.execute(
             "UPDATE runs SET status = ?, step = ?, message = ?, ended = ?, heartbeat = ? WHERE id = ?",

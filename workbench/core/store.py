@@ -117,6 +117,10 @@ class ProjectStore:
             raise
         return store
 
+    def connect(self) -> sqlite3.Connection:
+        """A new connection of its own (WAL, busy timeout, foreign keys), for a helper thread to use and close."""
+        return self._connect()
+
     def _connect(self) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(self.db_path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
