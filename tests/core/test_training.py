@@ -193,6 +193,23 @@ def test_pause_holds_the_loop_and_changes_nothing(tmp_path):
     assert step_losses(events) == reference
 
 
+def test_out_of_memory_while_evaluating_fails_with_advice_and_keeps_the_checkpoint(tmp_path):
+    job = make_job(tmp_path / "ck")
+    training_calls = {"n": 0}
+
+    def evaluation_runs_out(model, ids, generator):
+        training_calls["n"] += model.training
+        if not model.training and training_calls["n"] > 10:  # every evaluation after the one at step 10
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return loss_fn(model, ids, generator)
+
+    job.loss_fn = evaluation_runs_out
+    events, result = run_all(train_loop(job))
+    assert result.status == "failed" and "while evaluating at step 20" in result.message
+    assert "--batch-size" in result.message
+    assert [c.step for c in events if isinstance(c, CheckpointSaved)] == [10]
+
+
 def test_out_of_memory_suggests_a_batch_that_fits(tmp_path):
     job = make_job(tmp_path / "ck", batch_size=8, grad_accum=1)
 

@@ -13,6 +13,7 @@ exactly the same losses as an uninterrupted run.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable, Generator
@@ -191,9 +192,13 @@ class _Loop:
                 continue
             lr = lr_at(c.step, spec)
             set_lr(self.optimizer, lr)
+            out_of_memory = False
             try:
                 loss, grad_norm, finite = self._optimizer_step()
             except torch.OutOfMemoryError:
+                out_of_memory = True  # probe outside this block: its traceback still holds the failed step's tensors
+            if out_of_memory:
+                gc.collect()
                 return "failed", out_of_memory_message(self.model, self.sampler.next_batch(), self._micro_loss,
                                                        job.device, spec.grad_accum, job.autocast)
             if not finite:
@@ -209,6 +214,9 @@ class _Loop:
                     early = yield from self._evaluate()
                 except _NotFiniteValidation as exc:
                     return "failed", str(exc)
+                except torch.OutOfMemoryError:
+                    return "failed", (f"out of memory on {job.device} while evaluating at step {c.step}; the last "
+                                      "checkpoint is kept. Use a smaller --batch-size (evaluation uses it too)")
                 if early:
                     return "finished", "early stopped"
             last = time.perf_counter()  # evaluation time does not count against tokens/s
