@@ -15,7 +15,7 @@ import sys
 from workbench import __version__
 
 # Modules under workbench.commands, each registering one or more subcommands.
-COMMAND_MODULES = ("project", "data", "train", "inspect")
+COMMAND_MODULES = ("project", "data", "train", "inspect", "evaluate")
 
 
 class _Parser(argparse.ArgumentParser):
