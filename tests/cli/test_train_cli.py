@@ -168,6 +168,32 @@ def test_fine_tune_from_a_pretrained_folder(project, tmp_path, capsys):
         assert run["model_spec"]["init_from"] == str(source) and run["model_spec"]["n_embd"] == 32
 
 
+def test_fine_tuning_without_a_tokenizer_uses_the_models_own(project, tmp_path, capsys):
+    import shutil
+
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with ProjectStore.open(project) as store:
+        chars = store.get_tokenizer("chars")
+        chars_dir = store.path(chars["dir"])
+    source = tmp_path / "own-tokenizer"
+    GPT2LMHeadModel(GPT2Config(vocab_size=chars["vocab_size"], n_positions=32, n_embd=32, n_layer=1,
+                               n_head=2)).save_pretrained(source)
+    for item in chars_dir.iterdir():
+        shutil.copy2(item, source / item.name)
+    args = ["train", project, "--dataset", "words", "--init-from", source, "--block-size", 16, "--batch-size", 4,
+            "--max-steps", 2, "--eval-interval", 2, "--device", "cpu", "--json"]
+    code, out, err = run_cli(capsys, *args, "--name", "own-1")
+    assert code == 0, err
+    assert any(e["event"] == "notice" and "own-tokenizer-tokenizer" in e["message"] for e in json_lines(out))
+    code, out, err = run_cli(capsys, *args, "--name", "own-2")  # the second run reuses it
+    assert code == 0, err
+    with ProjectStore.open(project) as store:
+        made = [t for t in store.list_tokenizers() if t["kind"] == "pretrained" and t["name"].startswith("own-")]
+        assert [t["name"] for t in made] == ["own-tokenizer-tokenizer"]
+        assert store.get_run("own-1")["tokenizer_id"] == store.get_run("own-2")["tokenizer_id"] == made[0]["id"]
+
+
 def test_resume_from_a_damaged_checkpoint_is_refused(project, capsys):
     assert main(["train", str(project), "--dataset", "words", *map(str, TINY), "--max-steps", "2",
                  "--eval-interval", "2", "--name", "to-damage", "--json"]) == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from workbench.core.checkpoints import resume_checkpoint
@@ -57,6 +58,20 @@ def _check_enough_tokens(store: ProjectStore, dataset_row: dict[str, Any], token
                                f"than one window of --block-size + 1 = {block_size + 1}; use a smaller --block-size")
 
 
+def _pretrained_tokenizer(store: ProjectStore, dataset_row: dict[str, Any],
+                          source: str) -> Generator[Progress | Notice, None, dict[str, Any]]:
+    """The project's pretrained tokenizer from `source` (fine-tuning needs the model's own), made if missing."""
+    from workbench.core.catalog import create_tokenizer
+
+    for row in reversed(store.list_tokenizers()):
+        if row["kind"] == "pretrained" and str((row.get("spec") or {}).get("source")) == str(source):
+            return row
+    stem = Path(str(source).rstrip("/\\")).name or "pretrained"
+    spec = TokenizerSpec(name=_free_name(store, "tokenizers", f"{stem}-tokenizer"), kind="pretrained", source=str(source))
+    yield Notice(f"using the tokenizer of {source} (saved in the project as {spec.name!r})", level="info")
+    return (yield from create_tokenizer(store, dataset_row["name"], spec))
+
+
 def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, train_spec: TrainSpec,
                tokenizer: str | None = None, name: str | None = None) -> Generator[Progress | Notice, None, dict[str, Any]]:
     """Validate everything, then insert a queued run; returns the run row."""
@@ -79,6 +94,8 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
         pretrained = pretrained_spec(model_spec.init_from)
         pretrained_positions = pretrained.block_size
         model_spec = replace(pretrained, dropout=model_spec.dropout, block_size=model_spec.block_size)
+        if not tokenizer:  # automatic: the model's own tokenizer, made once per project
+            tokenizer_row = yield from _pretrained_tokenizer(store, dataset_row, model_spec.init_from)
         if tokenizer_row is None or tokenizer_row["kind"] != "pretrained":
             raise InvalidSpecError(
                 f"fine-tuning from {model_spec.init_from} needs its own tokenizer: create it with `workbench "
