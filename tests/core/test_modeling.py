@@ -288,6 +288,18 @@ def test_load_pretrained_llama_folder(tmp_path):
     modeling.validate_against(dataclasses.replace(spec, block_size=16), vocab_size=VOCAB, pretrained_positions=32)
 
 
+def test_fine_tuning_dropout_replaces_the_pretrained_rate(tmp_path):
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_head=2, n_embd=32, n_positions=24, vocab_size=VOCAB,
+                               bos_token_id=None, eos_token_id=None)).save_pretrained(tmp_path / "gpt2")
+    model, spec = model_pretrained.load_pretrained(str(tmp_path / "gpt2"), dropout=0.25)
+    assert model.config.dropout == 0.25 and spec.dropout == 0.25
+    assert model_pretrained.load_pretrained(str(tmp_path / "gpt2"))[1].dropout == 0.1  # GPT-2's own
+    LlamaForCausalLM(LlamaConfig(vocab_size=VOCAB, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=4, max_position_embeddings=32)).save_pretrained(tmp_path / "llama")
+    model, spec = model_pretrained.load_pretrained(str(tmp_path / "llama"), dropout=0.3)
+    assert model.config.attention_dropout == 0.3 and spec.dropout == 0.3
+
+
 def test_load_pretrained_offline_and_missing_sources(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(WorkbenchError, match="offline.*download it first or point to a local folder"):

@@ -21,26 +21,31 @@ from workbench.core.model_configs import spec_from_hf_config
 from workbench.core.modeling import CONFIG_FILE, HF_CLASSES, quiet_transformers
 from workbench.core.specs import ModelSpec
 
+# The config fields that hold each architecture's dropout (fine-tuning may use another rate).
+DROPOUT_FIELDS = {"gpt2": ("resid_pdrop", "embd_pdrop", "attn_pdrop"), "llama": ("attention_dropout",),
+                  "bert": ("hidden_dropout_prob", "attention_probs_dropout_prob")}
 
-def load_pretrained(source: str) -> tuple[torch.nn.Module, ModelSpec]:
+
+def load_pretrained(source: str, dropout: float | None = None) -> tuple[torch.nn.Module, ModelSpec]:
     """A pretrained GPT-2 / Llama / BERT from a local folder or a hub id, ready to fine-tune
-    (GPT-2 becomes the lean GPT). Never runs code from the model's repository."""
+    (GPT-2 becomes the lean GPT), with `dropout` when given instead of the model's own rate.
+    Never runs code from the model's repository."""
     path = Path(source).expanduser()
     if path.is_dir():
         if not (path / CONFIG_FILE).is_file():
             raise NotFoundError(f"{path} has no config.json: point to a Hugging Face model folder "
                                 "(config.json + model.safetensors)")
-        return _load_pretrained(str(path), source, local_only=True, folder=True)
+        return _load_pretrained(str(path), source, local_only=True, folder=True, dropout=dropout)
     looks_like_path = (source.startswith((".", "~", "/", "\\")) or "\\" in source
                        or source.count("/") > 1 or source[1:2] == ":")
     if looks_like_path:  # hub ids are "name" or "owner/name"
         raise NotFoundError(f"folder {source!r} does not exist: check the path")
     try:  # the local cache first: fast, and the only option offline
-        return _load_pretrained(source, source, local_only=True)
+        return _load_pretrained(source, source, local_only=True, dropout=dropout)
     except WorkbenchError:
         if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or not _hub_reachable():
             raise  # offline: fail now rather than after huggingface_hub's ~25 s of retries
-    return _load_pretrained(source, source, local_only=False)
+    return _load_pretrained(source, source, local_only=False, dropout=dropout)
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -57,10 +62,13 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 
 
 @quiet_transformers()
-def _load_pretrained(where: str, source: str, local_only: bool,
-                     folder: bool = False) -> tuple[torch.nn.Module, ModelSpec]:
+def _load_pretrained(where: str, source: str, local_only: bool, folder: bool = False,
+                     dropout: float | None = None) -> tuple[torch.nn.Module, ModelSpec]:
     try:
         config = AutoConfig.from_pretrained(where, local_files_only=local_only, trust_remote_code=False)
+        if dropout is not None:
+            for field in DROPOUT_FIELDS.get(getattr(config, "model_type", ""), ()):
+                setattr(config, field, float(dropout))
         spec = spec_from_hf_config(config, init_from=source)
         hf = HF_CLASSES[spec.arch].from_pretrained(
             where, config=config, local_files_only=local_only, trust_remote_code=False,

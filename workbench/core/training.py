@@ -114,7 +114,7 @@ def _model_for(modeling: Any, spec: ModelSpec, checkpoint_dir: Any) -> torch.nn.
     elif spec.init_from:
         from workbench.core.model_pretrained import load_pretrained
 
-        model, _ = load_pretrained(spec.init_from)
+        model, _ = load_pretrained(spec.init_from, dropout=spec.dropout)
     else:
         model = modeling.build_model(spec)
     return model
