@@ -83,3 +83,30 @@ def test_probe_step_time_is_a_positive_number(arch):
     spec = ModelSpec(arch=arch, n_layer=2, n_head=2, n_embd=32, block_size=16, vocab_size=50)
     seconds = estimates.probe_step_time(spec, dataclasses.replace(TrainSpec(), batch_size=2, grad_accum=2), "cpu", steps=2)
     assert isinstance(seconds, float) and seconds > 0
+
+
+def test_fine_tuning_counts_the_pretrained_architecture(tmp_path):
+    from transformers import (
+        BertConfig,
+        BertForMaskedLM,
+        GPT2Config,
+        GPT2LMHeadModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+    )
+
+    from workbench.core.model_configs import spec_from_hf_config
+
+    models = {
+        "llama": LlamaForCausalLM(LlamaConfig(vocab_size=50, hidden_size=32, intermediate_size=100,
+                                              num_hidden_layers=1, num_attention_heads=4, max_position_embeddings=32)),
+        "bert": BertForMaskedLM(BertConfig(vocab_size=50, hidden_size=32, intermediate_size=50, num_hidden_layers=1,
+                                           num_attention_heads=4, max_position_embeddings=32)),
+        "gpt2": GPT2LMHeadModel(GPT2Config(vocab_size=50, n_embd=32, n_inner=64, n_layer=1, n_head=4, n_positions=32,
+                                           bos_token_id=None, eos_token_id=None)),
+    }
+    for arch, model in models.items():
+        folder = tmp_path / arch
+        model.save_pretrained(folder)
+        spec = spec_from_hf_config(model.config, init_from=str(folder))
+        assert estimates.count_params(spec)[0] == sum(p.numel() for p in model.parameters()), arch

@@ -45,10 +45,30 @@ def count_params(spec: ModelSpec) -> tuple[int, int]:
     """(all unique parameters, those only looked up, never multiplied: position tables and, when the
     head is not tied to it, the input embedding), counted on the meta device."""
     with torch.device("meta"):
-        model = build_model(spec)
+        model = _model_for_counting(spec)
     total = sum(p.numel() for p in model.parameters())  # parameters() yields tied weights once
     lookup = _POSITION_TABLES if spec.tie_embeddings else _POSITION_TABLES + _INPUT_EMBEDDINGS
     return total, sum(p.numel() for name, p in model.named_parameters() if name.endswith(lookup))
+
+
+def _model_for_counting(spec: ModelSpec) -> torch.nn.Module:
+    """The model as it will be trained: from the pretrained config when fine-tuning (its MLP width,
+    biases and so on are not all in a ModelSpec), else from the spec; random weights (or none on the
+    meta device)."""
+    if spec.init_from:
+        from transformers import AutoConfig
+
+        from workbench.core.lean_gpt import LeanGPT, from_gpt2_config
+        from workbench.core.modeling import HF_CLASSES
+
+        try:
+            config = AutoConfig.from_pretrained(spec.init_from, local_files_only=True, trust_remote_code=False)
+        except (OSError, ValueError):  # not available offline: the spec's sizes are the best guess
+            config = None
+        if config is not None and spec.arch in HF_CLASSES:
+            lean = from_gpt2_config(config) if spec.arch == "gpt2" else None
+            return LeanGPT(lean) if lean is not None else HF_CLASSES[spec.arch](config)
+    return build_model(spec)
 
 
 def activation_values_per_token(spec: ModelSpec) -> float:
@@ -132,7 +152,7 @@ def probe_step_time(spec: ModelSpec, train: TrainSpec, device: str = "cpu", step
     torch_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(0)
-        model = build_model(spec).to(dev)
+        model = _model_for_counting(spec).to(dev)  # fine-tuning: the pretrained architecture, random weights
         model.train()
         optimizer = make_optimizer(model, dataclasses.replace(train, lr=min(train.lr, 1e-3)))
         gen = torch.Generator(device="cpu").manual_seed(0)
