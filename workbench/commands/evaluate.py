@@ -30,9 +30,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.commands.data import drive
     from workbench.core.checkpoint_eval import evaluate_checkpoint
 
-    which = int(args.checkpoint) if str(args.checkpoint).isdigit() else args.checkpoint
     with open_project(args.project) as store:
-        score = drive(evaluate_checkpoint(store, args.run, which, text=args.text, device=args.device), args.json)
+        score = drive(evaluate_checkpoint(store, args.run, args.checkpoint, text=args.text, device=args.device),
+                      args.json)
     payload = asdict(score)
     payload["token_losses"] = [None if math.isnan(x) else round(x, 4) for x in score.token_losses]
     text = (f"run {score.run!r} at step {score.step}: {score.source} loss {score.loss:.4f}, perplexity "

@@ -7,7 +7,6 @@ On any failure or cancellation the folder is removed and the database is left as
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Generator, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.core.checkpoints import sha256_file
 from workbench.core.datasets import ImportResult, import_dataset
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import Notice, Progress
@@ -36,14 +36,6 @@ class TokenData:
     val: np.ndarray
     vocab_size: int
     dtype: str
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _ArtifactFolder:
@@ -132,7 +124,7 @@ def create_tokenizer(store: ProjectStore, dataset: str | int, spec: TokenizerSpe
         row = {
             "name": spec.name, "kind": spec.kind, "dataset_id": dataset_row["id"],
             "vocab_size": tokenizer.vocab_size, "dir": store.relative(folder.final), "spec": spec_to_dict(spec),
-            "sha256": file_sha256(folder.final / "tokenizer.json"), "created": now_iso(),
+            "sha256": sha256_file(folder.final / "tokenizer.json"), "created": now_iso(),
         }
         tokenizer_id = store.insert("tokenizers", row)
     except BaseException:

@@ -96,10 +96,12 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
     emitted = ""
     logprob_total = 0.0
     logits = stepper.prime(prompt_ids)
+    if banned is not None:
+        banned = banned.to(logits.device)  # once, not per token
     for index in range(spec.max_new_tokens):
         seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
                        if spec.repetition_penalty != 1.0 else None)
-        allowed = logits if banned is None else logits.index_fill(-1, banned.to(logits.device), float("-inf"))
+        allowed = logits if banned is None else logits.index_fill(-1, banned, float("-inf"))
         token = choose_token(process_logits(allowed, seen_tensor, spec), spec, generator)  # before top-k/top-p
         prob, alternatives = _model_probabilities(logits, token, names)
         logprob_total += math.log(max(prob, 1e-45))

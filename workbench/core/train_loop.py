@@ -202,7 +202,9 @@ class _Loop:
                 return "failed", out_of_memory_message(self.model, self.sampler.next_batch(), self._micro_loss,
                                                        job.device, spec.grad_accum, job.autocast)
             if not finite:
-                return "failed", self._not_finite_message(loss, grad_norm, lr)
+                what = (f"the loss became {loss}" if not math.isfinite(loss)
+                        else f"the gradient norm became {grad_norm}")
+                return "failed", self._not_finite_message(what, c.step + 1, lr)
             c.step += 1
             now = time.perf_counter()
             c.elapsed_s += now - last
@@ -252,13 +254,12 @@ class _Loop:
             return tensor.pin_memory().to(self.job.device, non_blocking=True)
         return tensor.to(self.job.device)
 
-    def _not_finite_message(self, loss: float, grad_norm: float, lr: float, what: str = "the loss") -> str:
+    def _not_finite_message(self, what: str, step: int, lr: float) -> str:
+        """`what` ("the loss became nan") happened at `step`: say what is kept and what to try."""
         c = self.counters
         kept = (f"the last good checkpoint (step {c.last_checkpoint}) is kept" if c.last_checkpoint is not None
                 else "no checkpoint had been saved yet")
-        at = c.step if what == "the validation loss" else c.step + 1
-        what = f"{what} became {loss}" if not math.isfinite(loss) else f"the gradient norm became {grad_norm}"
-        return (f"{what} at step {at} (learning rate {lr:.3g}); training stopped and {kept}. "
+        return (f"{what} at step {step} (learning rate {lr:.3g}); training stopped and {kept}. "
                 f"Lower --lr, raise --warmup or use fp32 precision, then start again")
 
     def _paused(self) -> Generator[LoopEvent, None, None]:
@@ -279,8 +280,8 @@ class _Loop:
         val_loss = validation_loss(self.model, self.eval_windows, spec.batch_size, job.loss_fn, job.device,
                                    mask_seed=spec.seed + 2, autocast=job.autocast, tick=self.sink.tick)
         if not math.isfinite(val_loss):  # no checkpoint of a broken model; NaN would also be "best" forever
-            raise _NotFiniteValidation(self._not_finite_message(val_loss, 0.0, lr_at(c.step, spec),
-                                                                what="the validation loss"))
+            raise _NotFiniteValidation(self._not_finite_message(f"the validation loss became {val_loss}", c.step,
+                                                                lr_at(c.step, spec)))
         improved = c.best_val_loss is None or val_loss < c.best_val_loss
         if improved:
             c.best_val_loss, c.bad_evals = val_loss, 0
