@@ -153,3 +153,20 @@ def test_stop_all_waits_for_every_thread(qtbot, runner):
 def test_unknown_lane(runner):
     with pytest.raises(ValueError, match="unknown job lane 'gpu'"):
         runner.start("gpu", lambda: iter(()))
+
+
+def test_jobs_lists_running_and_waiting_and_stop_jobs_ends_them(qtbot, runner):
+    from workbench.engine.runner import stop_jobs
+
+    probes = [Probe(), Probe(), Probe()]
+    train = runner.start("train", functools.partial(counting, probes[0], None, 0.002))
+    old = runner.start("interactive", functools.partial(counting, probes[1], None, 0.002))
+    assert probes[1].started.wait(10)
+    waiting = runner.start("interactive", functools.partial(counting, probes[2], None, 0.002))
+    listed = runner.jobs()
+    assert train in listed and waiting in listed and runner.jobs("train") == [train]
+    assert set(runner.jobs("interactive")) <= {old, waiting} and waiting in runner.jobs("interactive")
+    stop_jobs(runner.jobs(), wait=True)
+    qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10_000)
+    assert probes[0].closed and probes[1].closed and not probes[2].started.is_set()
+    assert runner.jobs() == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -105,6 +106,16 @@ class Job(QObject):
         self._runner._job_ended(self)
 
 
+def stop_jobs(jobs: Iterable[Job], wait: bool = True) -> None:
+    """Ask each job to stop at its next yield; with `wait`, block until their threads have ended."""
+    jobs = list(jobs)
+    for job in jobs:
+        job.stop()
+    if wait:
+        for job in jobs:
+            job.wait()
+
+
 class JobRunner(QObject):
     jobStarted = Signal(int, str, str)
     jobProgress = Signal(int, str, object)
@@ -160,6 +171,12 @@ class JobRunner(QObject):
         _policy(lane)
         running = self._running[lane]
         return running[-1] if running else None
+
+    def jobs(self, lane: str | None = None) -> list[Job]:
+        """The jobs running or waiting to start (of `lane`, default every lane)."""
+        lanes = [lane] if lane else list(LANE_POLICIES)
+        return [job for name in lanes
+                for job in (*self._running[name], *((self._pending[name],) if self._pending[name] else ()))]
 
     def is_busy(self, lane: str | None = None) -> bool:
         lanes = [lane] if lane else list(LANE_POLICIES)

@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
 from workbench.core.errors import WorkbenchError
-from workbench.engine.runner import Job, JobRunner
+from workbench.engine.runner import Job, JobRunner, stop_jobs
 from workbench.ui import dataset_jobs, errors
 from workbench.ui.panels.dataset_panel import DatasetPanel, dropped_paths
 
@@ -171,12 +171,7 @@ class DatasetController(QObject):
 
     def stop_all(self, wait: bool = True) -> None:
         """Stop every dataset job (before the project closes); with `wait`, until their threads end."""
-        jobs = ([self.task.job] if self.task else []) + list(self._encode_jobs.values())
-        for job in jobs:
-            job.stop()
-        if wait:
-            for job in jobs:
-                job.wait()
+        stop_jobs(([self.task.job] if self.task else []) + list(self._encode_jobs.values()), wait)
 
     # ---- the lab's encodings -------------------------------------------------------------------
 

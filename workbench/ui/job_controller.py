@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.events import CheckpointSaved, Notice, Progress, RunFinished, RunStatusChanged, StepLogged
-from workbench.engine.runner import Job, JobRunner
+from workbench.engine.runner import Job, JobRunner, stop_jobs
 from workbench.ui import backends, errors
 from workbench.ui.model_estimates import ModelEstimator
 from workbench.ui.panels.attention_panel import AttentionPanel
@@ -57,10 +57,8 @@ class JobController(QObject):
         self.status = status
         self.device = describe_device()
         self.engines: dict[str, str] = {}
-        self._jobs: dict[int, Job] = {}
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
         self._shown_generation = 0
-        self._generation_job: Job | None = None
         runner.jobProgress.connect(self._on_progress)
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
@@ -149,7 +147,6 @@ class JobController(QObject):
         job = self._start("generate", "interactive", factory, "generation")
         if job is not None:
             self._shown_generation = job.id  # what an older job still delivers is not shown
-            self._generation_job = job
             self.panels.playground.begin_output(prompt)
             self.panels.playground.set_generating(True)
         return job
@@ -157,9 +154,7 @@ class JobController(QObject):
     @Slot()
     def stop_generation(self) -> None:
         """Stop the generation, not an attention job that shares its lane."""
-        job = self._generation_job
-        if job is not None and job.is_active:
-            job.stop()
+        self.stop_kinds({"generate"}, wait=False)
 
     @Slot(str, str)
     def start_attention(self, run: str, text: str) -> Job | None:
@@ -187,7 +182,6 @@ class JobController(QObject):
             errors.show_error(self.window, str(exc))
             return None
         self._kinds[job.id] = kind
-        self._jobs[job.id] = job
         return job
 
     def active_kinds(self) -> set[str]:
@@ -196,12 +190,7 @@ class JobController(QObject):
 
     def stop_kinds(self, kinds: set[str], wait: bool = True) -> None:
         """Stop the running jobs of these kinds; with `wait`, until their threads have ended."""
-        jobs = [self._jobs[i] for i, kind in list(self._kinds.items()) if kind in kinds and i in self._jobs]
-        for job in jobs:
-            job.stop()
-        if wait:
-            for job in jobs:
-                job.wait()
+        stop_jobs((job for job in self.runner.jobs() if self._kinds.get(job.id) in kinds), wait)
 
     @Slot(int, str, object)
     def _on_progress(self, job_id: int, lane: str, events: tuple) -> None:
@@ -248,7 +237,6 @@ class JobController(QObject):
     @Slot(int, str, str, object)
     def _on_finished(self, job_id: int, lane: str, outcome: str, result: object) -> None:
         kind = self._kinds.pop(job_id, None)
-        self._jobs.pop(job_id, None)
         if describe_device() != self.device:  # a job loaded torch: the device is known now
             self.device = describe_device()
             self.status.set_device(self.device)
