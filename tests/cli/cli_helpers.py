@@ -1,10 +1,13 @@
-"""Shared by the command-line tests: run `workbench` in-process, and fingerprint a project."""
+"""Shared by the command-line tests: run `workbench` in-process, fingerprint a project, and a project
+with three tiny trained runs (gpt2, bert, lstm) to inspect."""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 from pathlib import Path
+
+import numpy as np
 
 from workbench.cli import main
 
@@ -32,3 +35,22 @@ def project_digest(root: Path) -> str:
         if not path.startswith("project.db"):
             digest.update(path.encode())
     return digest.hexdigest()
+
+
+TINY_RUN = ["--n-layer", 2, "--n-head", 2, "--n-embd", 32, "--block-size", 32, "--batch-size", 4, "--device", "cpu",
+            "--lr", "3e-3", "--warmup", 2, "--max-steps", 4, "--eval-interval", 2]
+
+
+def make_runs_project(root: Path) -> Path:
+    """A project with a char tokenizer and three finished 4-step runs named gpt2, bert and lstm."""
+    text = root.parent / "words.txt"
+    rng = np.random.default_rng(0)
+    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
+    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(600)) + "\n")
+    assert main(["new", str(root)]) == 0
+    assert main(["import", str(root), str(text), "--name", "words"]) == 0
+    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    for arch in ("gpt2", "bert", "lstm"):
+        assert main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", arch,
+                     *map(str, TINY_RUN), "--name", arch, "--json"]) == 0
+    return root

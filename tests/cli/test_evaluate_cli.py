@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
-from cli_helpers import project_digest, run_cli
-from test_inspect_cli import project  # noqa: F401  (the module-scoped project with gpt2, bert and lstm runs)
+from cli_helpers import make_runs_project, project_digest, run_cli
 
 from workbench.core.store import ProjectStore
 
 
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project with a char tokenizer and three finished 4-step runs: gpt2, bert, lstm."""
+    return make_runs_project(tmp_path_factory.mktemp("evaluate-cli") / "p.wbproj")
+
+
 @pytest.mark.parametrize("run", ["gpt2", "lstm", "bert"])
-def test_validation_perplexity_matches_what_training_logged(project, capsys, run):  # noqa: F811
+def test_validation_perplexity_matches_what_training_logged(project, capsys, run):
     code, out, err = run_cli(capsys, "evaluate", project, "--run", run, "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -26,7 +32,7 @@ def test_validation_perplexity_matches_what_training_logged(project, capsys, run
     assert doc["loss"] == pytest.approx(row["best_val_loss"], abs=0.25)
 
 
-def test_a_text_gets_each_token_scored(project, capsys):  # noqa: F811
+def test_a_text_gets_each_token_scored(project, capsys):
     code, out, err = run_cli(capsys, "evaluate", project, "--run", "gpt2", "--text", "the king speaks", "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -44,7 +50,7 @@ def test_a_text_gets_each_token_scored(project, capsys):  # noqa: F811
     (["--run", "gpt2", "--checkpoint", 3], "no checkpoint at step 3"),
     (["--run", "gpt2", "--text", "t"], "shorter than 2 tokens"),
 ])
-def test_bad_input_exits_2_and_changes_nothing(project, capsys, args, message):  # noqa: F811
+def test_bad_input_exits_2_and_changes_nothing(project, capsys, args, message):
     before = project_digest(project)
     code, _, err = run_cli(capsys, "evaluate", project, *args)
     assert code == 2 and err.startswith("error:") and message in err and len(err.strip().splitlines()) == 1

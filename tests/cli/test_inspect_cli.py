@@ -8,33 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import project_digest, run_cli
+from cli_helpers import make_runs_project, project_digest, run_cli
 
-from workbench.cli import main
 from workbench.core.store import ProjectStore, now_iso
-
-TINY = ["--n-layer", 2, "--n-head", 2, "--n-embd", 32, "--block-size", 32, "--batch-size", 4, "--device", "cpu",
-        "--lr", "3e-3", "--warmup", 2, "--max-steps", 4, "--eval-interval", 2]
-
-
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A project with a char tokenizer and three finished 4-step runs: gpt2, bert, lstm."""
-    root = tmp_path_factory.mktemp("inspect-cli") / "p.wbproj"
-    text = root.parent / "words.txt"
-    rng = np.random.default_rng(0)
-    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
-    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(600)) + "\n")
-    assert main(["new", str(root)]) == 0
-    assert main(["import", str(root), str(text), "--name", "words"]) == 0
-    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
-    for arch in ("gpt2", "bert", "lstm"):
-        code = main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", arch,
-                     *map(str, TINY), "--name", arch, "--json"])
-        assert code == 0
-    return root
+    return make_runs_project(tmp_path_factory.mktemp("inspect-cli") / "p.wbproj")
 
 
 def generations(root: Path) -> list[dict]:
