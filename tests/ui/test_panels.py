@@ -147,3 +147,20 @@ def test_heatmap_labels_thin_out_on_a_small_map_and_never_overlap(qtbot):
     assert heatmap.col_stride > large
     ticks = heatmap.plot.getAxis("left")._tickLevels[0]
     assert len(ticks) == -(-60 // heatmap.row_stride) and ticks[1][1] == labels[heatmap.row_stride]
+
+
+def test_heatmap_readout_follows_the_palette(qtbot):
+    from PySide6.QtGui import QColor, QPalette
+
+    from workbench.ui.theme import plot_colors
+    from workbench.ui.widgets.heatmap import AttentionHeatmap
+
+    heatmap = AttentionHeatmap()
+    qtbot.addWidget(heatmap)
+    heatmap.set_matrix(np.eye(3), ["a", "<b>", "c"])
+    dark = QPalette()
+    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor(230, 230, 230))
+    heatmap.setPalette(dark)
+    assert QColor(heatmap.readout.opts["color"]) == plot_colors(heatmap.palette())[1]
+    assert heatmap.readout_text() == "Point at a cell to read its weight."

@@ -16,6 +16,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from workbench.ui.theme import plot_colors
+from workbench.ui.widgets.themed_plot import color_axes
 
 MAX_TICKS = 40  # before the widget has a size
 
@@ -57,6 +58,7 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
                                         interactive=False, width=12)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self.readout = pg.LabelItem(justify="left")
+        self._readout_plain = ""
         self.addItem(self.readout, row=1, col=0)
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._rows: list[str] = []
@@ -116,6 +118,7 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
             self._set_readout(f"{self._rows[row]!r} attends to {self._cols[col]!r}: {self._matrix[row, col]:.3f}")
 
     def _set_readout(self, text: str) -> None:
+        self._readout_plain = text  # kept to recolour it when the palette changes
         _background, foreground = plot_colors(self.palette())
         # LabelItem renders HTML; escape so a token such as "<b>" shows as typed.
         safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -132,10 +135,5 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
     def _restyle(self) -> None:
         background, foreground = plot_colors(self.palette())
         self.setBackground(background)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getAxis(axis)
-            ax.setPen(foreground)
-            ax.setTextPen(foreground)
-        ax = self.colorbar.axis
-        ax.setPen(foreground)
-        ax.setTextPen(foreground)
+        color_axes((self.plot.getAxis("left"), self.plot.getAxis("bottom"), self.colorbar.axis), foreground)
+        self._set_readout(self._readout_plain)  # its colour is baked into the label's HTML

@@ -7,12 +7,21 @@ create their items, call `theme_ready()`, and colour their items in `style_items
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from workbench.ui.theme import is_dark, plot_colors, series_colors
+
+
+def color_axes(axes: Iterable[pg.AxisItem], foreground: QColor) -> None:
+    """Lines and tick labels of these axes in the palette's text colour."""
+    for axis in axes:
+        axis.setPen(foreground)
+        axis.setTextPen(foreground)
 
 
 class ThemedPlot(pg.PlotWidget):
@@ -44,8 +53,5 @@ class ThemedPlot(pg.PlotWidget):
         background, foreground = plot_colors(self.palette())
         self.setBackground(background)
         item = self.getPlotItem()
-        for axis in ("left", "bottom"):
-            ax = item.getAxis(axis)
-            ax.setPen(foreground)
-            ax.setTextPen(foreground)
+        color_axes((item.getAxis("left"), item.getAxis("bottom")), foreground)
         self.style_items(foreground, background, series_colors(is_dark(self.palette())))
