@@ -150,17 +150,15 @@ def test_heatmap_labels_thin_out_on_a_small_map_and_never_overlap(qtbot):
 
 
 def test_heatmap_readout_follows_the_palette(qtbot):
-    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtGui import QColor
 
-    from workbench.ui.theme import plot_colors
+    from workbench.ui.theme import dark_palette, plot_colors
     from workbench.ui.widgets.heatmap import AttentionHeatmap
 
     heatmap = AttentionHeatmap()
     qtbot.addWidget(heatmap)
     heatmap.set_matrix(np.eye(3), ["a", "<b>", "c"])
-    dark = QPalette()
-    dark.setColor(QPalette.ColorRole.Window, QColor(30, 30, 30))
-    dark.setColor(QPalette.ColorRole.WindowText, QColor(230, 230, 230))
-    heatmap.setPalette(dark)
-    assert QColor(heatmap.readout.opts["color"]) == plot_colors(heatmap.palette())[1]
+    light_text = QColor(heatmap.readout.opts["color"])
+    heatmap.setPalette(dark_palette())
+    assert QColor(heatmap.readout.opts["color"]) == plot_colors(heatmap.palette())[1] != light_text
     assert heatmap.readout_text() == "Point at a cell to read its weight."
