@@ -59,6 +59,19 @@ class Spool:
             return f.read(size).decode("utf-8", errors="ignore")
 
 
+def uneven_split_message(requested: float, train_chars: int, val_chars: int, documents: int) -> str:
+    """A warning when whole documents make the validation share far from the one asked for, else ""."""
+    total = train_chars + val_chars
+    if requested <= 0 or total == 0 or documents < 2:
+        return ""
+    share = val_chars / total
+    if abs(share - requested) <= max(0.05, requested / 2):
+        return ""
+    return (f"validation holds {share:.0%} of the text, not the {requested:.0%} asked for: the split keeps "
+            f"documents whole and there are only {documents:,}. Import more documents, or the text as one "
+            "file (then the tail is cut at the exact fraction)")
+
+
 def choose_validation(n: int, fraction: float, seed: int) -> np.ndarray:
     """Boolean mask of the validation documents: round(n * fraction) of them (at least 1, at most n - 1)."""
     mask = np.zeros(n, dtype=bool)

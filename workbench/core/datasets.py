@@ -39,6 +39,7 @@ from workbench.core.dataset_split import (
     Spool,
     choose_validation,
     sha256_of,
+    uneven_split_message,
     write_document_split,
     write_tail_split,
 )
@@ -70,19 +71,6 @@ class ImportResult:
     stats: dict
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) for files left out
     encodings: dict[str, str] = field(default_factory=dict)  # file read -> utf-8 | utf-8-sig | utf-16-le | ...
-
-
-def uneven_split_message(requested: float, train_chars: int, val_chars: int, documents: int) -> str:
-    """A warning when whole documents make the validation share far from the one asked for, else ""."""
-    total = train_chars + val_chars
-    if requested <= 0 or total == 0 or documents < 2:
-        return ""
-    share = val_chars / total
-    if abs(share - requested) <= max(0.05, requested / 2):
-        return ""
-    return (f"validation holds {share:.0%} of the text, not the {requested:.0%} asked for: the split keeps "
-            f"documents whole and there are only {documents:,}. Import more documents, or the text as one "
-            "file (then the tail is cut at the exact fraction)")
 
 
 class _Reader:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from workbench.core.datasets import uneven_split_message
+from workbench.core.dataset_split import uneven_split_message
 
 SHORT_DOC_CHARS = 20  # shorter documents teach little and are often headers or debris
 LONG_DOC_FACTOR = 20  # a document this many times the mean length dominates what is learned
