@@ -5,8 +5,8 @@ runs with a stale heartbeat `interrupted`; this watcher repeats that check every
 project stays open, so a `workbench train` killed in a terminal (or a crashed process) shows as
 interrupted, and resumable, without reopening the project.
 
-The check is skipped while this window trains: a single long step (a large model on a CPU) can
-outlast the stale limit, and this window knows its own run is alive.
+A run's own heartbeat thread (`core.run_records`) keeps it fresh through long steps; the check is
+also skipped while this window trains, as a second guard: this window knows its own run is alive.
 """
 
 from __future__ import annotations
