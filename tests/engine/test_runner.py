@@ -161,7 +161,7 @@ def test_jobs_lists_running_and_waiting_and_stop_jobs_ends_them(qtbot, runner):
     probes = [Probe(), Probe(), Probe()]
     train = runner.start("train", functools.partial(counting, probes[0], None, 0.002))
     old = runner.start("interactive", functools.partial(counting, probes[1], None, 0.002))
-    assert probes[1].started.wait(10)
+    assert probes[0].started.wait(10) and probes[1].started.wait(10)  # both generators exist before the stop
     waiting = runner.start("interactive", functools.partial(counting, probes[2], None, 0.002))
     listed = runner.jobs()
     assert train in listed and waiting in listed and runner.jobs("train") == [train]
