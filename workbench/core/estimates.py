@@ -15,8 +15,10 @@ import torch
 
 from workbench.core.devices import autocast, available_memory_bytes, choose_device, resolve_precision
 from workbench.core.errors import InvalidSpecError
+from workbench.core.flat_params import FlatParameters
 from workbench.core.modeling import build_model, compute_loss, llama_intermediate_size, make_optimizer
 from workbench.core.specs import ModelSpec, TrainSpec
+from workbench.core.train_optim import clip_gradients, zero_gradients
 
 # Memory PyTorch itself takes besides the tensors (CPU: libraries and allocator caches; GPU: the
 # CUDA context); a run is said to fit when the tensors plus this fit in the available memory.
@@ -154,7 +156,8 @@ def probe_step_time(spec: ModelSpec, train: TrainSpec, device: str = "cpu", step
         torch.manual_seed(0)
         model = _model_for_counting(spec).to(dev)  # fine-tuning: the pretrained architecture, random weights
         model.train()
-        optimizer = make_optimizer(model, dataclasses.replace(train, lr=min(train.lr, 1e-3)))
+        flat = FlatParameters.pack(model, train.weight_decay)  # as the training loop does
+        optimizer = make_optimizer(model, dataclasses.replace(train, lr=min(train.lr, 1e-3)), flat=flat)
         gen = torch.Generator(device="cpu").manual_seed(0)
         batch = torch.randint(spec.vocab_size, (train.batch_size, spec.block_size + 1), generator=gen).to(dev)
         mask_id = spec.vocab_size - 1  # any id: only timing matters here
@@ -164,10 +167,9 @@ def probe_step_time(spec: ModelSpec, train: TrainSpec, device: str = "cpu", step
                 with autocast(dev, train.precision):
                     loss = compute_loss(model, spec, batch, mask_token_id=mask_id, generator=gen)
                 (loss / train.grad_accum).backward()
-            if train.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip, foreach=True)
+            clip_gradients(model, train.grad_clip, flat=flat)
             optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            zero_gradients(optimizer, flat)
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
 

@@ -27,6 +27,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from workbench.core.errors import CorruptProjectError, InvalidSpecError, NotFoundError, WorkbenchError
+from workbench.core.flat_params import FlatParameters
 from workbench.core.lean_gpt import LeanGPT, from_gpt2_config, to_gpt2_config
 from workbench.core.lstm import LSTM_MODEL_TYPE, LSTMLanguageModel
 from workbench.core.model_configs import (  # noqa: F401  (re-exported: part of this module's API)
@@ -143,12 +144,17 @@ def compute_loss(model: torch.nn.Module, spec: ModelSpec, ids: torch.Tensor, *,
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
 
 
-def make_optimizer(model: torch.nn.Module, train: TrainSpec) -> torch.optim.AdamW:
+def make_optimizer(model: torch.nn.Module, train: TrainSpec,
+                   flat: FlatParameters | None = None) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices only (not biases, norms); the fused kernel where torch has
-    one for the device (measured on CPU: about 7% more tokens/s than the default implementation)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": train.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    one for the device (measured on CPU: about 7% more tokens/s than the default implementation).
+    With `flat` (the model's packed parameters) it updates one flat tensor per group."""
+    if flat is not None:
+        groups = flat.optimizer_groups()
+    else:
+        params = [p for p in model.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": train.weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
     kwargs = dict(lr=train.lr, betas=(train.beta1, train.beta2))
     try:
         return torch.optim.AdamW(groups, fused=True, **kwargs)

@@ -36,6 +36,7 @@ from workbench.core.events import (
     SampleGenerated,
     StepLogged,
 )
+from workbench.core.flat_params import FlatParameters
 from workbench.core.modeling import make_optimizer
 from workbench.core.schedules import lr_at
 from workbench.core.specs import ModelSpec, TrainSpec, spec_to_dict
@@ -48,6 +49,7 @@ from workbench.core.train_optim import (
     optimizer_state_from_files,
     optimizer_state_to_files,
     set_lr,
+    zero_gradients,
 )
 from workbench.core.train_state import capture_rng, restore_rng
 
@@ -122,7 +124,8 @@ class _Loop:
         spec = job.train_spec
         self.model = job.model.to(job.device)
         self.model.train()
-        self.optimizer = make_optimizer(self.model, spec)
+        self.flat = FlatParameters.pack(self.model, spec.weight_decay)  # None: the model keeps its own tensors
+        self.optimizer = make_optimizer(self.model, spec, flat=self.flat)
         self.scaler = torch.amp.GradScaler(job.device.type, enabled=job.precision == "fp16")
         self.sampler = BatchSampler(job.train_data, job.model_spec.block_size, spec.batch_size, spec.seed)
         self.mask_generator = torch.Generator(device=job.device)
@@ -236,7 +239,8 @@ class _Loop:
                                         autocast=job.autocast, scaler=self.scaler)
             if not math.isfinite(loss):
                 return loss, math.nan, False
-            grad_norm = clip_gradients(self.model, spec.grad_clip, optimizer=self.optimizer, scaler=self.scaler)
+            grad_norm = clip_gradients(self.model, spec.grad_clip, optimizer=self.optimizer, scaler=self.scaler,
+                                       flat=self.flat)
             if not math.isfinite(grad_norm) and not self.scaler.is_enabled():  # fp16's scaler skips such steps
                 return loss, grad_norm, False
             if self.scaler.is_enabled():
@@ -245,7 +249,7 @@ class _Loop:
             else:
                 self.optimizer.step()
         finally:
-            self.optimizer.zero_grad(set_to_none=True)
+            zero_gradients(self.optimizer, self.flat)
         return loss, grad_norm, True
 
     def _to_device(self, batch: np.ndarray) -> torch.Tensor:
@@ -331,8 +335,8 @@ class _Loop:
     def _restore(self, folder: Path) -> None:
         """Optimizer, data position, RNG and counters from a verified checkpoint (weights are loaded by the caller)."""
         state, tensors = read_checkpoint_state(folder)
-        self.optimizer.load_state_dict(optimizer_state_from_files(tensors["optimizer.safetensors"],
-                                                                  state["optimizer"]))
+        saved = optimizer_state_from_files(tensors["optimizer.safetensors"], state["optimizer"])
+        self.optimizer.load_state_dict(self.flat.unpack_optimizer_state(saved) if self.flat is not None else saved)
         self.sampler.set_state(state["sampler"])
         restore_rng(state["rng"], tensors["rng.safetensors"], {"mask": self.mask_generator})
         if state.get("scaler") and self.scaler.is_enabled():

@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from workbench.core.flat_params import FlatParameters
+
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
@@ -49,19 +51,32 @@ def accumulate_gradients(
 
 
 def clip_gradients(model: torch.nn.Module, max_norm: float, *, optimizer: torch.optim.Optimizer | None = None,
-                   scaler: torch.amp.GradScaler | None = None) -> float:
+                   scaler: torch.amp.GradScaler | None = None, flat: FlatParameters | None = None) -> float:
     """Clip the global gradient norm to `max_norm` (0 = no clipping); returns the norm before clipping.
 
     With an enabled fp16 `scaler`, the gradients of `optimizer` are unscaled first so the norm is real.
+    With `flat` (the model's packed parameters) the norm and the scaling are one call each.
     """
+    if flat is not None:
+        flat.reattach_grads()
     if scaler is not None and scaler.is_enabled() and optimizer is not None:
         scaler.unscale_(optimizer)
+    limit = max_norm if max_norm > 0 else math.inf
+    if flat is not None:
+        return flat.clip_(limit)
     params = [p for p in model.parameters() if p.grad is not None]
     if not params:
         return 0.0
-    limit = max_norm if max_norm > 0 else math.inf
     norm = torch.nn.utils.clip_grad_norm_(params, limit, foreach=True)
     return float(norm)
+
+
+def zero_gradients(optimizer: torch.optim.Optimizer, flat: FlatParameters | None = None) -> None:
+    """Clear the gradients for the next step: zero the packed buffer, or drop the per-tensor ones."""
+    if flat is not None:
+        flat.zero_grad()
+    else:
+        optimizer.zero_grad(set_to_none=True)
 
 
 def optimizer_state_to_files(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
