@@ -199,7 +199,7 @@ def flops_per_token(n_params: int) -> float:
     return 6 * (n_params - BLOCK * N_EMBD) + 12 * N_LAYER * N_EMBD * BLOCK
 
 
-def workbench_run(project: Path, steps: int, seed: int = 1337):
+def workbench_run(project: Path, steps: int, seed: int = 1337, threads: int = 0):
     """A project with tinyshakespeare and a char tokenizer, a queued run, and the `train` generator."""
     from workbench.core.catalog import create_tokenizer, import_into_project
     from workbench.core.events import run_to_end
@@ -213,7 +213,7 @@ def workbench_run(project: Path, steps: int, seed: int = 1337):
     run_to_end(create_tokenizer(store, "shake", TokenizerSpec(name="chars", kind="char")))
     model_spec = ModelSpec(arch="gpt2", n_layer=N_LAYER, n_head=N_HEAD, n_embd=N_EMBD, block_size=BLOCK, dropout=0.0)
     train_spec = TrainSpec(batch_size=BATCH, lr=LR, min_lr_ratio=MIN_LR / LR, warmup=WARMUP, max_steps=steps,
-                           eval_interval=steps, device="cpu", precision="fp32", seed=seed)
+                           eval_interval=steps, device="cpu", precision="fp32", seed=seed, num_threads=threads)
     _, run = run_to_end(create_run(store, dataset="shake", tokenizer="chars", model_spec=model_spec, train_spec=train_spec))
     return store, train(store, run["id"])
 
@@ -275,21 +275,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1337,
-                        help="seeds both runs; the validation loss varies by about 0.005 from seed to seed")
+                        help="seeds both runs; the validation loss varies by about 0.01 from seed to seed")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for both loops (default: every core, as a plain script gets)")
     args = parser.parse_args()
     if not SHAKE.is_file():
         print(f"skipped: {SHAKE} is missing")
         return 0
+    from workbench.core.devices import cpu_cores
     from workbench.core.events import EvalFinished, StepLogged
     from workbench.core.train_data import fixed_windows
-    from workbench.core.training import configure_threads
 
-    threads = configure_threads(headless=True)
+    threads = args.threads or cpu_cores()  # fixed, not the engine's probe: both loops must get the same
+    torch.set_num_threads(threads)
     peak = matmul_peak_gflops()
     print(f"torch {torch.__version__}, {threads} thread(s); matmul peak fp32 {peak:.0f} GFLOP/s (measured now; "
           f"the machine may be shared, so every figure is noisy)")
     with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
-        store, ours = workbench_run(Path(tmp) / "b.wbproj", args.steps, args.seed)
+        store, ours = workbench_run(Path(tmp) / "b.wbproj", args.steps, args.seed, threads)
         vocab = store.get_tokenizer("chars")["vocab_size"]
         train_bin, dtype, val_tokens = _token_cache(store)
         windows = {"eval": fixed_windows(val_tokens, BLOCK, 20 * BATCH, args.seed + 1),  # the windows our evaluation uses

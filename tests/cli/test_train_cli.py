@@ -244,6 +244,28 @@ def test_export_loads_in_transformers_with_equal_logits(project, trained_run, tm
     assert code == 2 and "no checkpoint at step 999" in err and not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("flag, tied", [("auto", False), ("yes", True), ("no", False)])
+def test_tie_embeddings_flag_is_recorded_and_exported(project, tmp_path, capsys, flag, tied):
+    """A character vocabulary gets its own output layer by default; the run records the choice and the
+    export tells transformers, whose model then gives the same logits."""
+    name = f"tie-{flag}"
+    code, _, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "chars", "--n-layer", 2,
+                           "--n-head", 2, "--n-embd", 64, "--block-size", 16, "--batch-size", 4, "--device", "cpu",
+                           "--max-steps", 2, "--eval-interval", 2, "--tie-embeddings", flag, "--name", name)
+    assert code == 0, err
+    with ProjectStore.open(project) as store:
+        from workbench.core.checkpoints import verified_checkpoint
+
+        run = store.get_run(name)
+        assert run["model_spec"]["tie_embeddings"] is tied
+        _, checkpoint = verified_checkpoint(store, run, "latest")
+    out = tmp_path / name
+    code, _, err = run_cli(capsys, "export", project, "--run", name, "--out", out)
+    assert code == 0, err
+    assert json.loads((out / "config.json").read_text())["tie_word_embeddings"] is tied
+    _hf_logits_equal(out, checkpoint, masked=False)
+
+
 def test_bert_exports_for_masked_lm_and_lstm_refuses(project, tmp_path, capsys):
     for arch in ("bert", "lstm"):
         code, _, err = run_cli(capsys, "train", project, "--dataset", "words", *TINY, "--arch", arch,

@@ -322,3 +322,16 @@ def test_presets_build_with_counts_near_their_approximation():
             tiny_spec.n_kv_head, tiny_spec.dropout) == ("llama", 4, 4, 128, 64, 2, 0.1)
     with pytest.raises(InvalidSpecError, match="tiny"):
         apply_preset(ModelSpec(), "enormous")
+
+
+def test_embeddings_are_tied_for_large_vocabularies_only_unless_chosen():
+    chars = ModelSpec(arch="gpt2", n_layer=4, n_embd=128, vocab_size=68)
+    assert chars.ties_embeddings is False  # a second 68 x 128 table is 1% of the model
+    assert ModelSpec(arch="gpt2", n_layer=4, n_embd=128, vocab_size=8000).ties_embeddings is True
+    assert ModelSpec(arch="gpt2", n_layer=12, n_embd=768, vocab_size=50257).ties_embeddings is True
+    assert ModelSpec(vocab_size=0).ties_embeddings is True  # vocabulary not known yet
+    assert dataclasses.replace(chars, tie_embeddings=True).ties_embeddings is True
+    assert dataclasses.replace(chars, vocab_size=8000, tie_embeddings=False).ties_embeddings is False
+    untied, tied = modeling.build_model(chars), modeling.build_model(dataclasses.replace(chars, tie_embeddings=True))
+    assert untied.lm_head.weight is not untied.transformer.wte.weight
+    assert tied.lm_head.weight is tied.transformer.wte.weight

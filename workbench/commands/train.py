@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-embd", type=int)
     p.add_argument("--block-size", type=int)
     p.add_argument("--dropout", type=float)
+    p.add_argument("--tie-embeddings", choices=("auto", "yes", "no"),
+                   help="share the output layer with the input embedding (auto: not for small vocabularies)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--grad-accum", type=int)
     p.add_argument("--lr", type=float)
@@ -79,7 +81,8 @@ def _model_spec(args: argparse.Namespace):
         from workbench.core.presets import apply_preset
 
         spec = apply_preset(spec, args.preset)
-    return replace(spec, **_given(args, MODEL_FLAGS), init_from=args.init_from)
+    tie = {"yes": True, "no": False}.get(args.tie_embeddings or "auto")
+    return replace(spec, **_given(args, MODEL_FLAGS), tie_embeddings=tie, init_from=args.init_from)
 
 
 def _train_spec(args: argparse.Namespace):

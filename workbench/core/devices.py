@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -202,17 +203,21 @@ def choose_num_threads(probe: bool = True, step: Callable[[], None] | None = Non
     best = limit
     if probe and len(candidates) > 1:
         step = step or _default_probe_step()
-        budget = 0.8 / len(candidates)  # seconds per candidate
-        timings = {}
-        for n in candidates:
+        for n in candidates:  # warm-up: thread pool start, allocations
             torch.set_num_threads(n)
-            step()  # warm-up: thread pool start, allocations
-            runs, start = 0, time.perf_counter()
-            while runs < 3 or (time.perf_counter() - start < budget and runs < 50):
+            step()
+        # Candidates take turns, one step each, and each keeps its median: a hiccup of a shared
+        # machine then slows one step of each instead of deciding for the one it fell on.
+        timings: dict[int, list[float]] = {n: [] for n in candidates}
+        started = time.perf_counter()
+        while len(timings[candidates[0]]) < 5 or (time.perf_counter() - started < 0.8
+                                                  and len(timings[candidates[0]]) < 50):
+            for n in candidates:
+                torch.set_num_threads(n)
+                begin = time.perf_counter()
                 step()
-                runs += 1
-            timings[n] = (time.perf_counter() - start) / runs
-        best = min(timings, key=timings.get)
+                timings[n].append(time.perf_counter() - begin)
+        best = min(candidates, key=lambda n: statistics.median(timings[n]))
     torch.set_num_threads(best)
     _chosen_threads = best
     return best

@@ -83,7 +83,7 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
         return LeanGPT(lean_config(spec))
     if spec.arch == "lstm":
         return LSTMLanguageModel(spec.vocab_size, spec.n_embd, spec.n_layer, spec.dropout,
-                                 spec.tie_embeddings, spec.bias)
+                                 spec.ties_embeddings, spec.bias)
     return HF_CLASSES[spec.arch](hf_config(spec))
 
 
@@ -234,7 +234,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
         spec = _read_spec(model_dir, raw)
         if raw.get("model_type") == LSTM_MODEL_TYPE:
             model = build_model(spec)
-            _load_weights(model, model_dir, tied={"head.weight"} if spec.tie_embeddings else set())
+            _load_weights(model, model_dir, tied={"head.weight"} if spec.ties_embeddings else set())
         elif spec.arch == "gpt2" and for_training:
             model = _lean_from_dir(model_dir)
         else:
