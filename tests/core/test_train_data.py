@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from workbench.core.errors import InvalidSpecError
-from workbench.core.train_data import BatchSampler, fixed_windows
+from workbench.core.train_data import BatchSampler, EveryWindow, fixed_windows
 
 BLOCK, BATCH = 8, 5
 
@@ -82,3 +82,17 @@ def test_data_of_exactly_one_window_and_too_little_data():
         BatchSampler(data[:-1], BLOCK, BATCH, seed=0)
     with pytest.raises(InvalidSpecError, match="validation"):
         fixed_windows(data[:-1], BLOCK, 4, seed=0)
+
+
+def test_every_window_makes_each_validation_token_a_target_once_a_batch_at_a_time():
+    data = np.arange(1000, dtype=np.uint16)
+    windows = EveryWindow(data, block_size=16)
+    assert len(windows) == (1000 - 1) // 16
+    batches = [windows[i:i + 7] for i in range(0, len(windows), 7)]
+    rows = np.concatenate(batches)
+    assert rows.dtype == np.int64 and rows.shape == (len(windows), 17)
+    targets = rows[:, 1:].reshape(-1)
+    assert np.array_equal(targets, np.arange(1, 1 + len(targets)))  # each once, in order, none skipped
+    assert 1000 - 1 - len(targets) < 16  # only the tail that fills no window is left out
+    with pytest.raises(InvalidSpecError, match="validation split has 10 tokens"):
+        EveryWindow(data[:10], block_size=16)

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 import torch
-from training_helpers import MODEL_SPEC, build, loss_fn, make_job, run_all, step_losses
+from training_helpers import MODEL_SPEC, TRAIN_SPEC, build, loss_fn, make_job, run_all, step_losses
 
+from workbench.core.errors import InvalidSpecError
 from workbench.core.events import CheckpointSaved, EvalFinished, RunStatusChanged, SampleGenerated, StepLogged
 from workbench.core.modeling import make_optimizer
 from workbench.core.schedules import lr_at, lr_factor
@@ -222,3 +223,20 @@ def test_out_of_memory_suggests_a_batch_that_fits(tmp_path):
     _, result = run_all(train_loop(job))
     assert result.status == "failed"
     assert "batch size 8" in result.message and "--batch-size 2 --grad-accum 4" in result.message
+
+
+def test_eval_batches_zero_measures_the_whole_validation_split(tmp_path):
+    from workbench.core.train_data import EveryWindow
+    from workbench.core.train_eval import validation_loss
+    from workbench.core.train_state import seed_everything
+
+    job = make_job(tmp_path / "ck", max_steps=4, eval_interval=4, eval_batches=0)
+    events, result = run_all(train_loop(job))
+    (reported,) = [e.val_loss for e in events if isinstance(e, EvalFinished)]
+    everything = EveryWindow(job.val_data, MODEL_SPEC.block_size)
+    assert len(everything) > 20 * TRAIN_SPEC.batch_size  # more than the default evaluation reads
+    seed_everything(0)
+    expected = validation_loss(job.model, everything, 4, loss_fn, torch.device("cpu"), mask_seed=0)
+    assert reported == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(InvalidSpecError, match="--eval-batches must be 0"):
+        TrainSpec(eval_batches=-1).validate()

@@ -21,7 +21,7 @@ from workbench.commands.common import add_json_flag, emit, open_project, progres
 log = logging.getLogger(__name__)
 
 MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_kv_head", "n_embd", "block_size", "dropout")
-TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "device", "seed",
+TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "eval_batches", "device", "seed",
                "schedule", "patience", "precision")
 
 
@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int)
     p.add_argument("--warmup", type=int)
     p.add_argument("--eval-interval", type=int)
+    p.add_argument("--eval-batches", type=int,
+                   help="batches of validation windows per evaluation (default 20); 0 = the whole validation split")
     p.add_argument("--schedule", choices=("cosine", "linear", "constant"))
     p.add_argument("--patience", type=int, help="stop after this many evaluations without improvement (0 = off)")
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16", "auto"))

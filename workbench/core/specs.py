@@ -134,7 +134,7 @@ class TrainSpec:
     schedule: Literal["cosine", "linear", "constant"] = "cosine"
     grad_clip: float = 1.0
     eval_interval: int = 250
-    eval_batches: int = 20
+    eval_batches: int = 20  # batches per evaluation, the same windows each time; 0 = the whole split
     patience: int = 0  # early stopping: evaluations without improvement; 0 = off
     precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
@@ -150,6 +150,8 @@ class TrainSpec:
         _check(self.max_steps >= 1, f"--max-steps must be at least 1 (got {self.max_steps})")
         _check(self.warmup >= 0, f"--warmup must be 0 or more (got {self.warmup})")
         _check(self.eval_interval >= 1, f"--eval-interval must be at least 1 (got {self.eval_interval})")
+        _check(self.eval_batches >= 0,
+               f"--eval-batches must be 0 (the whole validation split) or more (got {self.eval_batches})")
         _check(self.schedule in ("cosine", "linear", "constant"), f"unknown schedule {self.schedule!r}")
         _check(self.device in ("auto", "cpu", "cuda", "mps"), f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
         _check(self.grad_clip >= 0, f"gradient clipping must be 0 (off) or more (got {self.grad_clip})")

@@ -94,3 +94,19 @@ def fixed_windows(data: np.ndarray, block_size: int, count: int, seed: int) -> n
     else:
         starts = rng.choice(last_start + 1, size=count, replace=False)
     return windows_at(data, np.sort(starts), block_size)
+
+
+class EveryWindow:
+    """Every non-overlapping window of `block_size + 1` tokens, so each token is a target once: the
+    exact loss of a split (`--eval-batches 0`). Windows are built a batch at a time, by slicing."""
+
+    def __init__(self, data: np.ndarray, block_size: int) -> None:
+        check_long_enough(data, block_size, "validation")
+        self.data, self.block_size = data, block_size
+        self.starts = np.arange(0, len(data) - block_size, block_size, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        return windows_at(self.data, self.starts[index], self.block_size)

@@ -8,7 +8,7 @@ what the run does next, and a resumed run matches an uninterrupted one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -21,8 +21,8 @@ LossFn = Callable[[torch.nn.Module, torch.Tensor, "torch.Generator | None"], tor
 
 
 @torch.no_grad()
-def validation_loss(model: torch.nn.Module, windows: np.ndarray, batch_size: int, loss_fn: LossFn,
-                    device: torch.device, *, mask_seed: int,
+def validation_loss(model: torch.nn.Module, windows: Sequence[np.ndarray] | np.ndarray, batch_size: int,
+                    loss_fn: LossFn, device: torch.device, *, mask_seed: int,
                     autocast: Callable[[], AbstractContextManager] = nullcontext,
                     tick: Callable[[], None] = lambda: None) -> float:
     """Mean loss over `windows` (the same every evaluation); the model is left in training mode."""

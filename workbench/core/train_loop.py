@@ -40,7 +40,7 @@ from workbench.core.flat_params import FlatParameters
 from workbench.core.modeling import make_optimizer
 from workbench.core.schedules import lr_at
 from workbench.core.specs import ModelSpec, TrainSpec, spec_to_dict
-from workbench.core.train_data import BatchSampler, fixed_windows
+from workbench.core.train_data import BatchSampler, EveryWindow, fixed_windows
 from workbench.core.train_eval import LossFn, greedy_sample, perplexity, validation_loss
 from workbench.core.train_oom import out_of_memory_message
 from workbench.core.train_optim import (
@@ -136,7 +136,7 @@ class _Loop:
         if job.resume_from is not None:
             self._restore(job.resume_from)
 
-    def _eval_windows(self) -> np.ndarray:
+    def _eval_windows(self) -> np.ndarray | EveryWindow:
         job, spec = self.job, self.job.train_spec
         block, count = job.model_spec.block_size, spec.eval_batches * spec.batch_size
         data = job.val_data
@@ -144,6 +144,8 @@ class _Loop:
             self.notices.append(f"the validation split has only {len(data)} tokens, less than one window of "
                                 f"{block + 1}; validation loss is measured on training windows instead")
             data = job.train_data
+        if spec.eval_batches == 0:  # the whole split: exact, and as slow as the split is long
+            return EveryWindow(data, block)
         return fixed_windows(data, block, count, spec.seed + 1)
 
     def emit(self, event: Any) -> Any:

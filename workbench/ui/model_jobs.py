@@ -79,7 +79,8 @@ def evaluations(train: TrainSpec) -> int:
 
 def run_seconds(seconds_per_step: float, train: TrainSpec) -> float:
     """The whole run: its steps plus its evaluations (eval_batches forward passes of a micro-batch each)."""
-    eval_s = evaluations(train) * train.eval_batches * seconds_per_step / train.grad_accum * EVAL_FORWARD_SHARE
+    batches = train.eval_batches or 20  # 0 (the whole split): its length is not known here
+    eval_s = evaluations(train) * batches * seconds_per_step / train.grad_accum * EVAL_FORWARD_SHARE
     return seconds_per_step * train.max_steps + eval_s
 
 
