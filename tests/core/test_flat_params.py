@@ -65,11 +65,15 @@ def test_packed_training_matches_per_tensor_training(clip):
     packed = _model()
     flat = FlatParameters.pack(packed, TRAIN.weight_decay)
     packed_losses = _train(packed, make_optimizer(packed, TRAIN, flat=flat), batches, flat=flat, clip=clip)
-    # the same AdamW arithmetic element by element; only clipping's global norm is summed in another order
-    tolerance = 0.0 if clip == 0 else 1e-5
-    assert packed_losses == pytest.approx(plain_losses, abs=tolerance)
-    for (name, a), b in zip(plain.state_dict().items(), packed.state_dict().values(), strict=True):
-        assert torch.allclose(a, b, rtol=0, atol=tolerance), name
+    if clip == 0:  # the same AdamW arithmetic element by element: equal to the last bit
+        assert packed_losses == plain_losses
+        for (name, a), b in zip(plain.state_dict().items(), packed.state_dict().values(), strict=True):
+            assert torch.equal(a, b), name
+    else:
+        # clipping's global norm is summed in another order, so the gradients differ in the last bits;
+        # Adam's first steps turn a near-zero gradient's sign into a full +-lr step, so weights are not
+        # compared element by element, the losses are
+        assert packed_losses == pytest.approx(plain_losses, abs=1e-5)
 
 
 def test_clip_matches_torch_and_reports_the_norm_before_clipping():
