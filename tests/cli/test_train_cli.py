@@ -244,14 +244,15 @@ def test_export_loads_in_transformers_with_equal_logits(project, trained_run, tm
     assert code == 2 and "no checkpoint at step 999" in err and not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("flag, tied", [("auto", False), ("yes", True), ("no", False)])
+@pytest.mark.parametrize("flag, tied", [(None, True), ("yes", True), ("no", False)])
 def test_tie_embeddings_flag_is_recorded_and_exported(project, tmp_path, capsys, flag, tied):
-    """A character vocabulary gets its own output layer by default; the run records the choice and the
-    export tells transformers, whose model then gives the same logits."""
+    """The output layer shares the input embedding unless told otherwise; the run records the choice and
+    the export tells transformers, whose model then gives the same logits."""
     name = f"tie-{flag}"
     code, _, err = run_cli(capsys, "train", project, "--dataset", "words", "--tokenizer", "chars", "--n-layer", 2,
                            "--n-head", 2, "--n-embd", 64, "--block-size", 16, "--batch-size", 4, "--device", "cpu",
-                           "--max-steps", 2, "--eval-interval", 2, "--tie-embeddings", flag, "--name", name)
+                           "--max-steps", 2, "--eval-interval", 2, *(["--tie-embeddings", flag] if flag else []),
+                           "--name", name)
     assert code == 0, err
     with ProjectStore.open(project) as store:
         from workbench.core.checkpoints import verified_checkpoint

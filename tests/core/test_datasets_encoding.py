@@ -6,7 +6,7 @@ import unicodedata
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import workbench.core.dataset_text as dataset_text
@@ -144,6 +144,7 @@ _pieces = st.text(alphabet=st.sampled_from(list("ab \n\r\t\u0301\u0327\u1100\u11
 
 
 @settings(max_examples=200, deadline=None)
+@example(text="\u1100\u1161\u11a8", cuts=[], options=(False, True, False))  # L + V + T jamo: one syllable
 @given(text=_pieces, cuts=st.lists(st.integers(0, 40), max_size=6),
        options=st.tuples(st.booleans(), st.booleans(), st.booleans()))
 def test_stream_cleaner_equals_whole_document_cleaning(text, cuts, options):

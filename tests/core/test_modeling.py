@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -324,14 +325,31 @@ def test_presets_build_with_counts_near_their_approximation():
         apply_preset(ModelSpec(), "enormous")
 
 
-def test_embeddings_are_tied_for_large_vocabularies_only_unless_chosen():
+def test_embeddings_are_tied_unless_chosen_otherwise():
     chars = ModelSpec(arch="gpt2", n_layer=4, n_embd=128, vocab_size=68)
-    assert chars.ties_embeddings is False  # a second 68 x 128 table is 1% of the model
-    assert ModelSpec(arch="gpt2", n_layer=4, n_embd=128, vocab_size=8000).ties_embeddings is True
-    assert ModelSpec(arch="gpt2", n_layer=12, n_embd=768, vocab_size=50257).ties_embeddings is True
-    assert ModelSpec(vocab_size=0).ties_embeddings is True  # vocabulary not known yet
-    assert dataclasses.replace(chars, tie_embeddings=True).ties_embeddings is True
-    assert dataclasses.replace(chars, vocab_size=8000, tie_embeddings=False).ties_embeddings is False
-    untied, tied = modeling.build_model(chars), modeling.build_model(dataclasses.replace(chars, tie_embeddings=True))
-    assert untied.lm_head.weight is not untied.transformer.wte.weight
+    tied = modeling.build_model(chars)
+    untied = modeling.build_model(dataclasses.replace(chars, tie_embeddings=False))
     assert tied.lm_head.weight is tied.transformer.wte.weight
+    assert untied.lm_head.weight is not untied.transformer.wte.weight
+    assert sum(p.numel() for p in untied.parameters()) - sum(p.numel() for p in tied.parameters()) == 68 * 128
+
+
+@pytest.mark.parametrize("arch, first, residual, fan_in", [
+    ("gpt2", "transformer.h.0.mlp.c_fc.weight", "transformer.h.0.mlp.c_proj.weight", 512),
+    ("llama", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight", 352),
+])
+def test_models_from_scratch_start_at_the_scale_of_their_width(arch, first, residual, fan_in):
+    torch.manual_seed(0)
+    spec = ModelSpec(arch=arch, n_layer=4, n_head=4, n_embd=128, vocab_size=68)
+    params = dict(modeling.build_model(spec).named_parameters())
+    assert float(params[first].detach().std()) == pytest.approx(128 ** -0.5, rel=0.05)
+    assert float(params[residual].detach().std()) == pytest.approx(fan_in ** -0.5 / math.sqrt(8), rel=0.05)
+    embedding = "transformer.wte.weight" if arch == "gpt2" else "model.embed_tokens.weight"
+    assert float(params[embedding].detach().std()) == pytest.approx(0.02, rel=0.1)
+
+
+def test_bert_keeps_hugging_faces_initialisation():
+    torch.manual_seed(0)
+    model = modeling.build_model(ModelSpec(arch="bert", n_layer=2, n_head=2, n_embd=128, vocab_size=68))
+    query = dict(model.named_parameters())["bert.encoder.layer.0.attention.self.query.weight"]
+    assert float(query.detach().std()) == pytest.approx(0.02, rel=0.1)

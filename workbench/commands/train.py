@@ -38,8 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-embd", type=int)
     p.add_argument("--block-size", type=int)
     p.add_argument("--dropout", type=float)
-    p.add_argument("--tie-embeddings", choices=("auto", "yes", "no"),
-                   help="share the output layer with the input embedding (auto: not for small vocabularies)")
+    p.add_argument("--tie-embeddings", choices=("yes", "no"),
+                   help="share the output layer's weights with the input embedding (default: yes, as GPT-2)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--grad-accum", type=int)
     p.add_argument("--lr", type=float)
@@ -83,8 +83,9 @@ def _model_spec(args: argparse.Namespace):
         from workbench.core.presets import apply_preset
 
         spec = apply_preset(spec, args.preset)
-    tie = {"yes": True, "no": False}.get(args.tie_embeddings or "auto")
-    return replace(spec, **_given(args, MODEL_FLAGS), tie_embeddings=tie, init_from=args.init_from)
+    if args.tie_embeddings is not None:
+        spec = replace(spec, tie_embeddings=args.tie_embeddings == "yes")
+    return replace(spec, **_given(args, MODEL_FLAGS), init_from=args.init_from)
 
 
 def _train_spec(args: argparse.Namespace):

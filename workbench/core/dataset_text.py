@@ -213,11 +213,13 @@ def _nfc_cut(buf: str) -> int:
         ch = buf[i]
         if ch < "\x80":  # ASCII never composes with what precedes it
             return i
-        # a starter can only compose with the character right before it (anything between blocks it)
+        # A starter can only compose with the character right before it (anything between blocks it),
+        # but that character may itself be composed from the ones before: Hangul jamo L + V make an
+        # LV syllable first, which a trailing T then joins. Three characters back cover that chain.
         if unicodedata.combining(ch) == 0:
-            pair = buf[i - 1] + ch
-            if unicodedata.normalize("NFC", pair) == (unicodedata.normalize("NFC", buf[i - 1])
-                                                      + unicodedata.normalize("NFC", ch)):
+            before = buf[max(0, i - 3):i]
+            if unicodedata.normalize("NFC", before + ch) == (unicodedata.normalize("NFC", before)
+                                                           + unicodedata.normalize("NFC", ch)):
                 return i
     return len(buf) if len(buf) > _NFC_HOLD_LIMIT else 0
 

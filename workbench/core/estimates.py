@@ -49,7 +49,7 @@ def count_params(spec: ModelSpec) -> tuple[int, int]:
     with torch.device("meta"):
         model = _model_for_counting(spec)
     total = sum(p.numel() for p in model.parameters())  # parameters() yields tied weights once
-    lookup = _POSITION_TABLES if spec.ties_embeddings else _POSITION_TABLES + _INPUT_EMBEDDINGS
+    lookup = _POSITION_TABLES if spec.tie_embeddings else _POSITION_TABLES + _INPUT_EMBEDDINGS
     return total, sum(p.numel() for name, p in model.named_parameters() if name.endswith(lookup))
 
 

@@ -20,13 +20,14 @@ Speed choices (measured on the 2-core dev machine; figures in the modeling repor
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers import GPT2Config
+
+from workbench.core.model_init import fan_in_init
 
 
 @dataclass
@@ -128,7 +129,7 @@ class LeanGPT(nn.Module):
         if cfg.tie_embeddings:
             self.lm_head.weight = self.transformer.wte.weight
         self.apply(self._init_weights)
-        fan_in_init(self, cfg.n_layer)
+        fan_in_init(self, cfg.n_layer, blocks=".h.")  # see model_init: not GPT-2's fixed 0.02
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -175,24 +176,6 @@ class LeanGPT(nn.Module):
         if set(missing) - allowed or unexpected:
             raise KeyError(f"GPT-2 weights do not match: missing {sorted(set(missing) - allowed)}, "
                            f"unexpected {sorted(unexpected)}")
-
-
-def fan_in_init(model: nn.Module, n_layer: int) -> None:
-    """Each layer's weight matrices drawn with std 1/sqrt(fan_in) (LeCun's scale, OLMo's "mitchell"
-    init), and the projections that write into the residual stream (`c_proj`) further scaled by
-    1/sqrt(2 * n_layer) as in GPT-2. Embeddings keep GPT-2's 0.02.
-
-    Why not GPT-2's fixed 0.02 everywhere: it suits GPT-2's 768 dims (1/sqrt(768) = 0.036), but at
-    the 128 dims people train on a laptop it starts every layer about 4x smaller than its width
-    warrants, and learning spends its first steps growing the weights. Measured with `bench_train`
-    (tinyshakespeare, character level, 4 x 128, 2000 steps): validation loss 1.797 and 1.784 (seeds
-    1337 and 2) against 1.891 and 1.891 with 0.02."""
-    for name, p in model.named_parameters():
-        if p.dim() == 2 and ".h." in f".{name}":  # the blocks' Conv1D weights, stored [in, out]
-            std = p.shape[0] ** -0.5
-            if name.endswith("c_proj.weight"):
-                std /= math.sqrt(2 * n_layer)
-            nn.init.normal_(p, mean=0.0, std=std)
 
 
 def to_gpt2_config(cfg: LeanGPTConfig) -> GPT2Config:

@@ -17,7 +17,7 @@ def llama_intermediate_size(n_embd: int) -> int:
 
 def hf_config(spec: ModelSpec) -> PretrainedConfig:
     """The transformers config of a gpt2 / llama / bert spec."""
-    common = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.ties_embeddings,
+    common = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.tie_embeddings,
                   bos_token_id=None, eos_token_id=None, pad_token_id=None, attn_implementation="sdpa")
     if spec.arch == "gpt2":
         return to_gpt2_config(lean_config(spec))
@@ -63,4 +63,4 @@ def spec_from_hf_config(config: PretrainedConfig, init_from: str | None = None) 
 def lean_config(spec: ModelSpec) -> LeanGPTConfig:
     return LeanGPTConfig(vocab_size=spec.vocab_size, block_size=spec.block_size, n_layer=spec.n_layer,
                          n_head=spec.n_head, n_embd=spec.n_embd, dropout=spec.dropout,
-                         tie_embeddings=spec.ties_embeddings)
+                         tie_embeddings=spec.tie_embeddings)

@@ -36,6 +36,7 @@ from workbench.core.model_configs import (  # noqa: F401  (re-exported: part of 
     llama_intermediate_size,
     spec_from_hf_config,
 )
+from workbench.core.model_init import fan_in_init
 from workbench.core.specs import ModelSpec, TrainSpec, spec_from_dict, spec_to_dict
 
 CONFIG_FILE = "config.json"
@@ -83,8 +84,11 @@ def build_model(spec: ModelSpec) -> torch.nn.Module:
         return LeanGPT(lean_config(spec))
     if spec.arch == "lstm":
         return LSTMLanguageModel(spec.vocab_size, spec.n_embd, spec.n_layer, spec.dropout,
-                                 spec.ties_embeddings, spec.bias)
-    return HF_CLASSES[spec.arch](hf_config(spec))
+                                 spec.tie_embeddings, spec.bias)
+    model = HF_CLASSES[spec.arch](hf_config(spec))
+    if spec.arch == "llama":
+        fan_in_init(model, spec.n_layer, blocks=".layers.")
+    return model
 
 
 def _check_arch_options(spec: ModelSpec) -> None:
@@ -234,7 +238,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
         spec = _read_spec(model_dir, raw)
         if raw.get("model_type") == LSTM_MODEL_TYPE:
             model = build_model(spec)
-            _load_weights(model, model_dir, tied={"head.weight"} if spec.ties_embeddings else set())
+            _load_weights(model, model_dir, tied={"head.weight"} if spec.tie_embeddings else set())
         elif spec.arch == "gpt2" and for_training:
             model = _lean_from_dir(model_dir)
         else:

@@ -86,23 +86,8 @@ class ModelSpec:
     dropout: float = 0.0
     vocab_size: int = 0
     bias: bool = True
-    tie_embeddings: bool | None = None  # None = auto, see `ties_embeddings`; create_run stores the choice
+    tie_embeddings: bool = True
     init_from: str | None = None  # pretrained HF folder or hub id
-
-    @property
-    def ties_embeddings(self) -> bool:
-        """Whether the output layer shares the input embedding's weights.
-
-        Auto (None): separate when the vocabulary is small, tied otherwise. A separate output table then
-        adds at most 5% to the transformer's 12 * n_layer * n_embd^2 weights (a character vocabulary:
-        about 1%), and it trains better: tinyshakespeare, character level, the 4 x 128 `bench_train`
-        model, validation loss at step 2000 over 4 seeds, 1.879 untied against 1.892 tied. With a large
-        vocabulary (GPT-2's 50,257 tokens) tying saves a third of the parameters, as GPT-2 does."""
-        if self.tie_embeddings is not None:
-            return self.tie_embeddings
-        if self.vocab_size <= 0:  # not known yet: GPT-2's choice
-            return True
-        return self.vocab_size * self.n_embd > 0.05 * 12 * self.n_layer * self.n_embd**2
 
     def validate(self) -> None:
         _check(self.arch in ("gpt2", "llama", "bert", "lstm"), f"unknown architecture {self.arch!r}: use gpt2, llama, bert or lstm")

@@ -109,7 +109,6 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
     tok = load_project_tokenizer(store, tokenizer_row)
     if not model_spec.init_from:
         model_spec = replace(model_spec, vocab_size=tok.vocab_size)
-        model_spec = replace(model_spec, tie_embeddings=model_spec.ties_embeddings)  # the run records the choice
     validate_against(model_spec, vocab_size=tok.vocab_size, pretrained_positions=pretrained_positions)
     if model_spec.arch == "bert" and getattr(tok, "mask_token_id", None) is None:
         raise InvalidSpecError(f"BERT learns by filling in [MASK] tokens, and tokenizer {tokenizer_row['name']!r} "
