@@ -366,3 +366,32 @@ def test_an_unexpected_failure_ends_with_a_failed_line_not_a_traceback(project, 
     assert "RuntimeError: the kernel fell over" in last["message"]
     with ProjectStore.open(project) as store:
         assert store.get_run("broken")["status"] == "failed"
+
+
+def test_a_run_without_a_checkpoint_resumes_from_the_beginning(project, capsys):
+    """A run created but never trained (the process died while building the token cache), or killed
+    before its first evaluation, has nothing to continue from: --resume starts it over, and what the
+    abandoned attempt recorded goes."""
+    from workbench.core.events import run_to_end
+    from workbench.core.specs import ModelSpec, TrainSpec
+    from workbench.core.train_setup import create_run
+
+    with ProjectStore.open(project) as store:
+        _, run = run_to_end(create_run(
+            store, dataset="words", tokenizer="chars", name="never-started",
+            model_spec=ModelSpec(n_layer=1, n_head=2, n_embd=32, block_size=16),
+            train_spec=TrainSpec(batch_size=4, max_steps=4, eval_interval=4, device="cpu")))
+        store.insert("metrics", {"run_id": run["id"], "step": 3, "name": "loss", "value": 9.0, "wall": 0.0})  # abandoned
+        assert store.get_run("never-started")["status"] == "queued"
+    code, out, err = run_cli(capsys, "train", project, "--resume", "never-started", "--json")
+    assert code == 0, err
+    lines = json_lines(out)
+    assert any("no checkpoint yet, so it starts from the beginning" in line.get("message", "") for line in lines)
+    steps = [line["step"] for line in lines if line["event"] == "step"]
+    assert steps[0] == 1 and lines[-1]["status"] == "finished" and lines[-1]["step"] == 4
+    with ProjectStore.open(project) as store:
+        run = store.get_run("never-started")
+        assert run["status"] == "finished"
+        losses = store.db.execute("SELECT value FROM metrics WHERE run_id = ? AND name = 'loss' AND step = 3",
+                                  [run["id"]]).fetchall()
+        assert len(losses) == 1 and losses[0][0] != 9.0

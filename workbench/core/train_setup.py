@@ -137,11 +137,12 @@ def prepare_resume(store: ProjectStore, run_key: str | int, max_steps: int | Non
                              f"first, or wait {int(HEARTBEAT_STALE_S)} s if its process has died")
     if run["dataset_id"] is None or run["tokenizer_id"] is None:
         raise WorkbenchError(f"run {run['name']!r} cannot be resumed: its dataset or tokenizer was deleted")
-    row, _, _ = resume_checkpoint(store, run)
+    # no checkpoint yet (a queued run, or one killed before its first evaluation): `train` starts it over
+    step = resume_checkpoint(store, run)[0]["step"] if store.list_checkpoints(run["id"]) else 0
     spec = spec_from_dict(TrainSpec, run["train_spec"])
     if max_steps is not None and max_steps != spec.max_steps:
-        if max_steps < row["step"]:
-            raise InvalidSpecError(f"--max-steps {max_steps} is below the step {row['step']} this run resumes "
+        if max_steps < step:
+            raise InvalidSpecError(f"--max-steps {max_steps} is below the step {step} this run resumes "
                                    f"from; pass a larger --max-steps")
         spec = replace(spec, max_steps=max_steps)
         spec.validate()
