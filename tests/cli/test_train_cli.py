@@ -84,9 +84,9 @@ def test_train_json_lines(project, capsys):
 
 def test_human_output_and_resume_with_more_steps(project, trained_run, capsys):
     code, out, err = run_cli(capsys, "train", project, "--resume", trained_run["name"], "--max-steps", 9,
-                             "--lr", "0.5")
+                             "--lr", "0.5", "--tie-embeddings", "no")
     assert code == 0, err
-    assert "finished at step 9" in out and "val loss" in err and "ignoring --lr" in err
+    assert "finished at step 9" in out and "val loss" in err and "ignoring --lr, --tie-embeddings" in err
     with ProjectStore.open(project) as store:
         run = store.get_run(trained_run["name"])
         assert run["train_spec"]["max_steps"] == 9 and run["step"] == 9

@@ -154,3 +154,21 @@ def test_a_packed_model_saves_and_loads(tmp_path, arch):
     original = model.state_dict()
     for name, value in loaded.state_dict().items():
         assert torch.equal(value, original[name]), name
+
+
+def test_a_parameter_that_had_no_gradient_starts_with_zero_moments_in_an_old_state():
+    model = _model()
+    optimizer = make_optimizer(model, TRAIN)
+    _train(model, optimizer, _batches(2))
+    state = copy.deepcopy(optimizer.state_dict())
+    matrices = state["param_groups"][0]["params"]
+    del state["state"][matrices[1]]  # as if that parameter never had a gradient
+    flat = FlatParameters.pack(_model(), TRAIN.weight_decay)
+    packed = flat.unpack_optimizer_state(state)
+    sizes = flat.sizes[0]
+    start = sizes[0]
+    moments = packed["state"][0]["exp_avg"]
+    assert moments.numel() == flat.flat[0].numel()
+    assert float(moments[start:start + sizes[1]].abs().sum()) == 0.0
+    assert float(moments[:start].abs().sum()) > 0.0
+    assert float(packed["state"][0]["step"]) == 2.0

@@ -240,3 +240,16 @@ def test_eval_batches_zero_measures_the_whole_validation_split(tmp_path):
     assert reported == pytest.approx(expected, abs=1e-6)
     with pytest.raises(InvalidSpecError, match="--eval-batches must be 0"):
         TrainSpec(eval_batches=-1).validate()
+
+
+def test_eval_batches_zero_without_a_validation_split_samples_training_windows(tmp_path):
+    """The whole split is the validation split: standing in with training data, it takes the usual sample."""
+    from dataclasses import replace as dc_replace
+
+    from workbench.core.train_loop import _Loop, _NullSink
+
+    job = make_job(tmp_path / "ck", max_steps=2, eval_batches=0)
+    job = dc_replace(job, val_data=job.val_data[:5])  # shorter than one window
+    loop = _Loop(job, _NullSink(), None, None)
+    assert len(loop.eval_windows) == 20 * TRAIN_SPEC.batch_size
+    assert any("measured on training windows" in note for note in loop.notices)

@@ -98,8 +98,11 @@ def _train_spec(args: argparse.Namespace):
 def _ignored_flags(args: argparse.Namespace, run: dict[str, Any]) -> list[str]:
     """Flags given with --resume that differ from the run's specs (only --max-steps can change)."""
     saved = {**run["model_spec"], **run["train_spec"]}
-    return [f"--{k.replace('_', '-')}" for k, v in _given(args, MODEL_FLAGS + TRAIN_FLAGS).items()
-            if k != "max_steps" and k in saved and saved[k] != v]
+    ignored = [f"--{k.replace('_', '-')}" for k, v in _given(args, MODEL_FLAGS + TRAIN_FLAGS).items()
+               if k != "max_steps" and k in saved and saved[k] != v]
+    if args.tie_embeddings is not None and (args.tie_embeddings == "yes") != saved.get("tie_embeddings", True):
+        ignored.append("--tie-embeddings")
+    return ignored
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -119,6 +122,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             if not args.dataset:
                 raise InvalidSpecError("pass --dataset NAME (or --resume RUN to continue a run)")
+            if args.init_from and args.tie_embeddings is not None:
+                progress_line("note: a fine-tuned model keeps the pretrained model's own output layer; "
+                              "ignoring --tie-embeddings")
             train_spec = _train_spec(args)
             configure_threads(train_spec, headless=True)  # before any torch work (loading a pretrained model included)
             run = printer.drain(create_run(store, dataset=args.dataset, model_spec=_model_spec(args),

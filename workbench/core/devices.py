@@ -214,6 +214,7 @@ def choose_num_threads(probe: bool = True, step: Callable[[], None] | None = Non
                                                   and len(timings[candidates[0]]) < 50):
             for n in candidates:
                 torch.set_num_threads(n)
+                step()  # the first step after a switch pays for waking or parking threads: not timed
                 begin = time.perf_counter()
                 step()
                 timings[n].append(time.perf_counter() - begin)

@@ -44,6 +44,7 @@ class FlatParameters:
         self.members: list[_Member] = []
         self.flat: list[nn.Parameter] = []  # one per group, for the optimizer
         self.decays = decays
+        self.sizes = [[p.numel() for p in group] for group in groups]  # per group, in packing order
         offset = 0
         for group in groups:
             group_start = offset
@@ -108,11 +109,20 @@ class FlatParameters:
             raise ValueError(f"the saved optimizer has {len(groups)} parameter groups, this model {len(self.flat)}")
         merged: dict[int, dict[str, Any]] = {}
         for index, group in enumerate(groups):
+            sizes = self.sizes[index]  # saved per parameter
+            if len(group["params"]) == 1 and len(sizes) > 1:
+                sizes = [self.flat[index].numel()]  # saved packed
+            if len(group["params"]) != len(sizes):
+                raise ValueError("the saved optimizer state does not match this model's parameters")
             entries = [state["state"].get(i) for i in group["params"]]
-            if all(e is not None for e in entries):  # otherwise no step was taken yet: no state
-                merged[index] = {key: (torch.cat([e[key].reshape(-1) for e in entries])
-                                       if isinstance(value, torch.Tensor) and value.dim() > 0 else value)
-                                 for key, value in entries[0].items()}
-                if merged[index]["exp_avg"].numel() != self.flat[index].numel():
-                    raise ValueError("the saved optimizer state does not match this model's parameters")
+            present = [e for e in entries if e is not None]
+            if not present:  # no step was taken yet: no state
+                continue
+            # a parameter that never had a gradient has no state: zero moments, as Adam would start it
+            merged[index] = {key: (torch.cat([(e[key] if e is not None else value.new_zeros(n)).reshape(-1)
+                                              for e, n in zip(entries, sizes, strict=True)])
+                                   if isinstance(value, torch.Tensor) and value.dim() > 0 else value)
+                             for key, value in present[0].items()}
+            if merged[index]["exp_avg"].numel() != self.flat[index].numel():
+                raise ValueError("the saved optimizer state does not match this model's parameters")
         return {"state": merged, "param_groups": [{**g, "params": [i]} for i, g in enumerate(groups)]}

@@ -144,9 +144,10 @@ class _Loop:
             self.notices.append(f"the validation split has only {len(data)} tokens, less than one window of "
                                 f"{block + 1}; validation loss is measured on training windows instead")
             data = job.train_data
-        if spec.eval_batches == 0:  # the whole split: exact, and as slow as the split is long
+        if spec.eval_batches == 0 and data is job.val_data:  # the whole split: exact, as slow as the split is long
             return EveryWindow(data, block)
-        return fixed_windows(data, block, count, spec.seed + 1)
+        # training windows stand in for a missing validation split: a sample, never all of them
+        return fixed_windows(data, block, count or 20 * spec.batch_size, spec.seed + 1)
 
     def emit(self, event: Any) -> Any:
         self.sink.record(event)
@@ -205,7 +206,8 @@ class _Loop:
             if out_of_memory:
                 gc.collect()
                 return "failed", out_of_memory_message(self.model, self.sampler.next_batch(), self._micro_loss,
-                                                       job.device, spec.grad_accum, job.autocast)
+                                                       job.device, spec.grad_accum, job.autocast,
+                                                       packed=self.flat is not None)
             if not finite:
                 what = (f"the loss became {loss}" if not math.isfinite(loss)
                         else f"the gradient norm became {grad_norm}")

@@ -16,8 +16,10 @@ import numpy as np
 import torch
 
 
-def _release(model: torch.nn.Module, device: torch.device) -> None:
-    model.zero_grad(set_to_none=True)
+def _release(model: torch.nn.Module, device: torch.device, packed: bool) -> None:
+    # Packed gradients (core/flat_params) stay allocated in training, so the probe adds into them as
+    # a real step does; dropping them would make its backward allocate a second set of gradients.
+    model.zero_grad(set_to_none=not packed)
     if device.type == "cuda":
         torch.cuda.empty_cache()
     elif device.type == "mps" and hasattr(torch, "mps"):
@@ -26,11 +28,13 @@ def _release(model: torch.nn.Module, device: torch.device) -> None:
 
 def largest_fitting_batch(model: torch.nn.Module, batch: np.ndarray,
                           loss_fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor], device: torch.device,
-                          autocast: Callable[[], AbstractContextManager] = nullcontext) -> int | None:
-    """The first of len(batch)/2, /4, ... 1 whose forward and backward pass fits; None if none does."""
+                          autocast: Callable[[], AbstractContextManager] = nullcontext,
+                          packed: bool = False) -> int | None:
+    """The first of len(batch)/2, /4, ... 1 whose forward and backward pass fits; None if none does.
+    `packed`: the model's gradients live in a flat buffer that training keeps."""
     size = len(batch) // 2
     while size >= 1:
-        _release(model, device)
+        _release(model, device, packed)
         try:
             ids = torch.from_numpy(batch[:size]).to(device)
             with autocast():
@@ -40,15 +44,16 @@ def largest_fitting_batch(model: torch.nn.Module, batch: np.ndarray,
         except torch.OutOfMemoryError:
             size //= 2
         finally:
-            _release(model, device)
+            _release(model, device, packed)
     return None
 
 
 def out_of_memory_message(model: torch.nn.Module, batch: np.ndarray,
                           loss_fn: Callable[[torch.nn.Module, torch.Tensor], torch.Tensor], device: torch.device,
-                          grad_accum: int, autocast: Callable[[], AbstractContextManager] = nullcontext) -> str:
+                          grad_accum: int, autocast: Callable[[], AbstractContextManager] = nullcontext,
+                          packed: bool = False) -> str:
     size = len(batch)
-    fits = largest_fitting_batch(model, batch, loss_fn, device, autocast)
+    fits = largest_fitting_batch(model, batch, loss_fn, device, autocast, packed)
     if fits is None:
         return (f"out of memory on {device} even with batch size 1; choose a smaller model (--preset, --n-layer, "
                 f"--n-embd) or a shorter --block-size")
