@@ -20,7 +20,7 @@ from workbench.commands.common import add_json_flag, emit, open_project, progres
 
 log = logging.getLogger(__name__)
 
-MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_kv_head", "n_embd", "block_size", "dropout")
+MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_kv_head", "n_embd", "block_size", "dropout", "tie_embeddings")
 TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "eval_batches", "device", "seed",
                "schedule", "patience", "precision")
 
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-embd", type=int)
     p.add_argument("--block-size", type=int)
     p.add_argument("--dropout", type=float)
-    p.add_argument("--tie-embeddings", choices=("yes", "no"),
+    p.add_argument("--tie-embeddings", type=_yes_no, metavar="{yes,no}",
                    help="share the output layer's weights with the input embedding (default: yes, as GPT-2)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--grad-accum", type=int)
@@ -69,6 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_export)
 
 
+def _yes_no(text: str) -> bool:
+    if text not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"use yes or no (got {text!r})")
+    return text == "yes"
+
+
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
 
@@ -83,8 +89,6 @@ def _model_spec(args: argparse.Namespace):
         from workbench.core.presets import apply_preset
 
         spec = apply_preset(spec, args.preset)
-    if args.tie_embeddings is not None:
-        spec = replace(spec, tie_embeddings=args.tie_embeddings == "yes")
     return replace(spec, **_given(args, MODEL_FLAGS), init_from=args.init_from)
 
 
@@ -98,11 +102,8 @@ def _train_spec(args: argparse.Namespace):
 def _ignored_flags(args: argparse.Namespace, run: dict[str, Any]) -> list[str]:
     """Flags given with --resume that differ from the run's specs (only --max-steps can change)."""
     saved = {**run["model_spec"], **run["train_spec"]}
-    ignored = [f"--{k.replace('_', '-')}" for k, v in _given(args, MODEL_FLAGS + TRAIN_FLAGS).items()
-               if k != "max_steps" and k in saved and saved[k] != v]
-    if args.tie_embeddings is not None and (args.tie_embeddings == "yes") != saved.get("tie_embeddings", True):
-        ignored.append("--tie-embeddings")
-    return ignored
+    return [f"--{k.replace('_', '-')}" for k, v in _given(args, TRAIN_FLAGS + MODEL_FLAGS).items()
+            if k != "max_steps" and k in saved and saved[k] != v]
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -171,14 +171,15 @@ def verified_checkpoint(store, run: dict[str, Any], which: str | int = "latest")
     return row, path
 
 
-def resume_checkpoint(store, run: dict[str, Any]) -> tuple[dict[str, Any], Path, list[str]]:
-    """The newest checkpoint of `run` that verifies, and a note for each damaged one skipped.
+def resume_checkpoint(store, run: dict[str, Any]) -> tuple[dict[str, Any], Path, list[str]] | None:
+    """The newest checkpoint of `run` that verifies, and a note for each damaged one skipped; None when
+    the run has no checkpoint at all (queued, or killed before its first evaluation: it starts over).
 
     Raises `DamagedCheckpointError` naming the latest checkpoint when none verifies.
     """
     rows = sorted(store.list_checkpoints(run["id"]), key=lambda r: (r["is_latest"], r["step"]), reverse=True)
     if not rows:
-        raise NotFoundError(f"run {run['name']!r} has no checkpoint to resume from; start a new run instead")
+        return None
     notes: list[str] = []
     first_error: DamagedCheckpointError | None = None
     for row in rows:

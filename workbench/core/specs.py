@@ -105,6 +105,9 @@ class ModelSpec:
                    f"the number of key/value heads ({kv}) must divide --n-head ({self.n_head})")
 
 
+DEFAULT_EVAL_BATCHES = 20
+
+
 @dataclass(frozen=True)
 class TrainSpec:
     batch_size: int = 12
@@ -119,7 +122,7 @@ class TrainSpec:
     schedule: Literal["cosine", "linear", "constant"] = "cosine"
     grad_clip: float = 1.0
     eval_interval: int = 250
-    eval_batches: int = 20  # batches per evaluation, the same windows each time; 0 = the whole split
+    eval_batches: int = DEFAULT_EVAL_BATCHES  # per evaluation, the same windows each time; 0 = the whole split
     patience: int = 0  # early stopping: evaluations without improvement; 0 = off
     precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"

@@ -39,7 +39,7 @@ from workbench.core.events import (
 from workbench.core.flat_params import FlatParameters
 from workbench.core.modeling import make_optimizer
 from workbench.core.schedules import lr_at
-from workbench.core.specs import ModelSpec, TrainSpec, spec_to_dict
+from workbench.core.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec, spec_to_dict
 from workbench.core.train_data import BatchSampler, EveryWindow, fixed_windows
 from workbench.core.train_eval import LossFn, greedy_sample, perplexity, validation_loss
 from workbench.core.train_oom import out_of_memory_message
@@ -138,16 +138,15 @@ class _Loop:
 
     def _eval_windows(self) -> np.ndarray | EveryWindow:
         job, spec = self.job, self.job.train_spec
-        block, count = job.model_spec.block_size, spec.eval_batches * spec.batch_size
-        data = job.val_data
-        if len(data) < block + 1:
-            self.notices.append(f"the validation split has only {len(data)} tokens, less than one window of "
-                                f"{block + 1}; validation loss is measured on training windows instead")
-            data = job.train_data
-        if spec.eval_batches == 0 and data is job.val_data:  # the whole split: exact, as slow as the split is long
-            return EveryWindow(data, block)
-        # training windows stand in for a missing validation split: a sample, never all of them
-        return fixed_windows(data, block, count or 20 * spec.batch_size, spec.seed + 1)
+        block, val = job.model_spec.block_size, job.val_data
+        if len(val) >= block + 1:
+            if spec.eval_batches == 0:  # the whole split: exact, and as slow as the split is long
+                return EveryWindow(val, block)
+            return fixed_windows(val, block, spec.eval_batches * spec.batch_size, spec.seed + 1)
+        self.notices.append(f"the validation split has only {len(val)} tokens, less than one window of "
+                            f"{block + 1}; validation loss is measured on training windows instead")
+        batches = spec.eval_batches or DEFAULT_EVAL_BATCHES  # a sample of the training split, never all of it
+        return fixed_windows(job.train_data, block, batches * spec.batch_size, spec.seed + 1)
 
     def emit(self, event: Any) -> Any:
         self.sink.record(event)

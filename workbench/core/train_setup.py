@@ -137,8 +137,8 @@ def prepare_resume(store: ProjectStore, run_key: str | int, max_steps: int | Non
                              f"first, or wait {int(HEARTBEAT_STALE_S)} s if its process has died")
     if run["dataset_id"] is None or run["tokenizer_id"] is None:
         raise WorkbenchError(f"run {run['name']!r} cannot be resumed: its dataset or tokenizer was deleted")
-    # no checkpoint yet (a queued run, or one killed before its first evaluation): `train` starts it over
-    step = resume_checkpoint(store, run)[0]["step"] if store.list_checkpoints(run["id"]) else 0
+    found = resume_checkpoint(store, run)  # verifies it; None: no checkpoint yet, `train` starts it over
+    step = found[0]["step"] if found is not None else 0
     spec = spec_from_dict(TrainSpec, run["train_spec"])
     if max_steps is not None and max_steps != spec.max_steps:
         if max_steps < step:

@@ -50,8 +50,9 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
     train_spec = spec_from_dict(TrainSpec, run["train_spec"])
     checkpoint_row = checkpoint_dir = None
     notes: list[str] = []
-    if resume and store.list_checkpoints(run_id):
-        checkpoint_row, checkpoint_dir, notes = resume_checkpoint(store, run)
+    found = resume_checkpoint(store, run) if resume else None
+    if found is not None:
+        checkpoint_row, checkpoint_dir, notes = found
     elif resume:  # queued, or killed before its first checkpoint: nothing to continue from, so start over
         notes = [f"run {run['name']!r} has no checkpoint yet, so it starts from the beginning"]
     recorder = store.record_run(run_id)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import InvalidSpecError, WorkbenchError
-from workbench.core.specs import ModelSpec, TrainSpec
+from workbench.core.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec
 from workbench.ui.backends import import_heavy
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def evaluations(train: TrainSpec) -> int:
 
 def run_seconds(seconds_per_step: float, train: TrainSpec) -> float:
     """The whole run: its steps plus its evaluations (eval_batches forward passes of a micro-batch each)."""
-    batches = train.eval_batches or 20  # 0 (the whole split): its length is not known here
+    batches = train.eval_batches or DEFAULT_EVAL_BATCHES  # 0 (the whole split): its length is not known here
     eval_s = evaluations(train) * batches * seconds_per_step / train.grad_accum * EVAL_FORWARD_SHARE
     return seconds_per_step * train.max_steps + eval_s
 

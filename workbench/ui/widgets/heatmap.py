@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from workbench.ui.theme import plot_colors
-from workbench.ui.widgets.themed_plot import color_axes
+from workbench.ui.widgets.themed_plot import FollowsPalette, color_axes
 
 MAX_TICKS = 40  # before the widget has a size
 
@@ -34,11 +34,10 @@ def _ticks(labels: Sequence[str], stride: int) -> list[tuple[float, str]]:
     return [(i + 0.5, label) for i, label in enumerate(labels) if i % stride == 0]
 
 
-class AttentionHeatmap(pg.GraphicsLayoutWidget):
+class AttentionHeatmap(FollowsPalette, pg.GraphicsLayoutWidget):
     """objectName `attentionHeatmap`."""
 
     def __init__(self, parent: QWidget | None = None, empty_text: str = "") -> None:
-        self._ready = False  # the base constructor already sends palette changes
         super().__init__(parent)
         self.setObjectName("attentionHeatmap")
         self.setMinimumSize(220, 200)
@@ -126,11 +125,6 @@ class AttentionHeatmap(pg.GraphicsLayoutWidget):
 
     def readout_text(self) -> str:
         return self.readout.text
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._ready:
-            self._restyle()
 
     def _restyle(self) -> None:
         background, foreground = plot_colors(self.palette())

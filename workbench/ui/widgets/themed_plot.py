@@ -24,9 +24,25 @@ def color_axes(axes: Iterable[pg.AxisItem], foreground: QColor) -> None:
         axis.setTextPen(foreground)
 
 
-class ThemedPlot(pg.PlotWidget):
+class FollowsPalette:
+    """Mixin for a pyqtgraph widget: calls `_restyle()` on every palette change once `_ready` is set.
+
+    Qt's base constructor already sends palette changes, before the subclass's items exist: the
+    subclass sets `_ready = True` at the end of its constructor and restyles once itself."""
+
+    _ready = False
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._ready:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        raise NotImplementedError
+
+
+class ThemedPlot(FollowsPalette, pg.PlotWidget):
     def __init__(self, x_label: str, y_label: str, parent: QWidget | None = None, *, grid_x: bool = True) -> None:
-        self._ready = False  # the base constructor already sends palette changes
         super().__init__(parent)
         item = self.getPlotItem()
         item.setMenuEnabled(False)
@@ -43,11 +59,6 @@ class ThemedPlot(pg.PlotWidget):
 
     def style_items(self, foreground: QColor, background: QColor, colors: dict[str, str]) -> None:
         """Colour the subclass's own items; `colors` are the series colours for this palette."""
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._ready:
-            self._restyle()
 
     def _restyle(self) -> None:
         background, foreground = plot_colors(self.palette())
