@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from workbench.core.attention import extract_attention
-from workbench.core.attention_snapshots import save_attention_snapshot
+from workbench.core.attention.extraction import extract_attention
+from workbench.core.attention.snapshots import save_attention_snapshot
 
 
 class ByteTokenizer:

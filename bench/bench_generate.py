@@ -1,4 +1,4 @@
-"""Generation speed: `workbench.core.generation.generate` against transformers' `model.generate`.
+"""Generation speed: `workbench.core.inference.generation.generate` against transformers' `model.generate`.
 
     python bench/bench_generate.py            # both models, 200 tokens, best of 3
     python bench/bench_generate.py --repeat 1 # a quick look
@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from workbench.core.generation import generate
-from workbench.core.specs import SampleSpec, TokenizerSpec
-from workbench.core.tokenizers import train_tokenizer
+from workbench.core.base.specs import SampleSpec, TokenizerSpec
+from workbench.core.inference.generation import generate
+from workbench.core.tokenizers.tokenizer import train_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAKE = ROOT.parent / "shared" / "data" / "tinyshakespeare.txt"

@@ -6,7 +6,7 @@
 Each stage runs in its own subprocess so its peak resident memory (resource.getrusage ru_maxrss,
 which includes the interpreter and libraries) is its own. Stages, on each text:
 
-  import         workbench.core.datasets.import_dataset -> train.txt / val.txt
+  import         workbench.core.data.importer.import_dataset -> train.txt / val.txt
   char-train     collect the character vocabulary of train.txt, save tokenizer files
   char-cache     ours: build_token_cache (numpy code point table) -> train.bin
   char-ref       reference: tokenizers.Tokenizer(tokenizer.json).encode_batch over lines, 1 MB batches
@@ -49,7 +49,7 @@ def peak_rss_mb() -> float:
 
 def drain(gen):
     """Run a core generator to its end; its return value."""
-    from workbench.core.events import run_to_end  # imported late: each stage measures its own memory
+    from workbench.core.base.events import run_to_end  # imported late: each stage measures its own memory
 
     return run_to_end(gen)[1]
 
@@ -70,10 +70,10 @@ def reference_encode(tokenizer_json: Path, text_path: Path) -> int:
 
 def run_stage(stage: str, source: Path, work: Path) -> dict:
     """Runs in the child process; returns the figures of one stage."""
-    from workbench.core.datasets import import_dataset
-    from workbench.core.specs import DatasetSpec, TokenizerSpec
-    from workbench.core.token_cache import build_token_cache
-    from workbench.core.tokenizers import load_tokenizer, train_tokenizer
+    from workbench.core.base.specs import DatasetSpec, TokenizerSpec
+    from workbench.core.data.importer import import_dataset
+    from workbench.core.data.token_cache import build_token_cache
+    from workbench.core.tokenizers.tokenizer import load_tokenizer, train_tokenizer
 
     dataset = work / "dataset"
     train_text = dataset / "train.txt"
@@ -90,7 +90,7 @@ def run_stage(stage: str, source: Path, work: Path) -> dict:
     elif stage == "bpe-train-ref":
         from tokenizers import pre_tokenizers, trainers
 
-        from workbench.core.tokenizer_bpe import new_bpe_backend
+        from workbench.core.tokenizers.bpe import new_bpe_backend
 
         trainer = trainers.BpeTrainer(vocab_size=BPE_VOCAB, min_frequency=2, show_progress=False,
                                       special_tokens=["<|endoftext|>", "[MASK]"],

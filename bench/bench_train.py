@@ -180,7 +180,7 @@ def windows_loss(logits_of, windows: np.ndarray, batch: int = 64) -> float:
 
 def whole_split_windows(tokens: np.ndarray) -> np.ndarray:
     """Every validation token predicted once: the windows the engine evaluates with --eval-batches 0."""
-    from workbench.core.train_data import EveryWindow
+    from workbench.core.training.batches import EveryWindow
 
     return EveryWindow(tokens, BLOCK)[:]
 
@@ -205,12 +205,12 @@ def flops_per_token(n_params: int) -> float:
 
 def workbench_run(project: Path, steps: int, seed: int = 1337, threads: int = 0):
     """A project with tinyshakespeare and a char tokenizer, a queued run, and the `train` generator."""
-    from workbench.core.catalog import create_tokenizer, import_into_project
-    from workbench.core.events import run_to_end
-    from workbench.core.specs import DatasetSpec, ModelSpec, TokenizerSpec, TrainSpec
-    from workbench.core.store import ProjectStore
-    from workbench.core.train_setup import create_run
-    from workbench.core.training import train
+    from workbench.core.base.events import run_to_end
+    from workbench.core.base.specs import DatasetSpec, ModelSpec, TokenizerSpec, TrainSpec
+    from workbench.core.ops.catalog import create_tokenizer, import_into_project
+    from workbench.core.ops.run_setup import create_run
+    from workbench.core.ops.training import train
+    from workbench.core.project.store import ProjectStore
 
     store = ProjectStore.create(project)
     run_to_end(import_into_project(store, [SHAKE], DatasetSpec(name="shake")))
@@ -228,7 +228,7 @@ def interleaved(ours, reference, block: int = 25):
 
     Our steps are timed from outside (each `next()` that returns a `StepLogged`, recording included);
     evaluation, samples and checkpoints are not counted, like the reference's final evaluation."""
-    from workbench.core.events import StepLogged
+    from workbench.core.base.events import StepLogged
 
     ours_events, ours_seconds, ref_seconds = [], [], []
     ours_result = ref_val = None
@@ -257,9 +257,9 @@ def interleaved(ours, reference, block: int = 25):
 def recorder_share(store, step_events, train_seconds: float, steps: int) -> float:
     """Share of training time the run's records cost: the same events replayed into a scratch run of the
     same database, on a clock that follows the run's own (so the 2 s flush rule fires as it did)."""
-    from workbench.core.events import EvalFinished
-    from workbench.core.run_records import RunRecorder
-    from workbench.core.store import now_iso
+    from workbench.core.base.events import EvalFinished
+    from workbench.core.project.run_records import RunRecorder
+    from workbench.core.project.store import now_iso
 
     run_id = store.insert("runs", {"name": "bench-replay", "arch": "gpt2", "model_spec": {}, "train_spec": {},
                                    "status": "queued", "dir": "runs/replay", "created": now_iso()})
@@ -287,8 +287,8 @@ def main() -> int:
     if not SHAKE.is_file():
         print(f"skipped: {SHAKE} is missing")
         return 0
-    from workbench.core.devices import cpu_cores
-    from workbench.core.events import EvalFinished, StepLogged
+    from workbench.core.base.devices import cpu_cores
+    from workbench.core.base.events import EvalFinished, StepLogged
 
     threads = args.threads or cpu_cores()  # fixed, not the engine's probe: both loops must get the same
     torch.set_num_threads(threads)
@@ -324,7 +324,7 @@ def main() -> int:
 
 def workbench_whole_split_loss(store, step: int, windows: np.ndarray) -> float:
     """Our run's final checkpoint, evaluated by the same code as the reference."""
-    from workbench.core.modeling import load_model_dir
+    from workbench.core.models.modeling import load_model_dir
 
     (row,) = [c for c in store.list_checkpoints(1) if c["step"] == step]
     model, _ = load_model_dir(store.path(row["dir"]), for_training=True)

@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Slot  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from workbench.core.events import StepLogged  # noqa: E402
+from workbench.core.base.events import StepLogged  # noqa: E402
 
 PROBE_MS = 10
 SHAKE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
@@ -71,10 +71,10 @@ class StepCounter(QObject):
 
 
 def make_project(tmp: Path) -> Path:
-    from workbench.core.catalog import import_into_project
-    from workbench.core.events import run_to_end
-    from workbench.core.specs import DatasetSpec
-    from workbench.core.store import ProjectStore
+    from workbench.core.base.events import run_to_end
+    from workbench.core.base.specs import DatasetSpec
+    from workbench.core.ops.catalog import import_into_project
+    from workbench.core.project.store import ProjectStore
 
     path = tmp / "bench.wbproj"
     with ProjectStore.create(path) as store:
@@ -94,7 +94,7 @@ def main() -> int:
     if not SHAKE.is_file():
         print(f"skipped: {SHAKE} is missing")
         return 0
-    from workbench.core.specs import ModelSpec, TrainSpec
+    from workbench.core.base.specs import ModelSpec, TrainSpec
     from workbench.ui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])

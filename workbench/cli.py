@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
         return exc.code if isinstance(exc.code, int) else 2
-    from workbench.core.errors import WorkbenchError
+    from workbench.core.base.errors import WorkbenchError
 
     try:
         if args.self_test:

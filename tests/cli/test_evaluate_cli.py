@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import make_runs_project, project_digest, run_cli
 
-from workbench.core.store import ProjectStore
+from workbench.core.project.store import ProjectStore
 
 
 @pytest.fixture(scope="module")

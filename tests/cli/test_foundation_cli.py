@@ -16,9 +16,9 @@ import pytest
 from cli_helpers import project_digest, run_cli
 
 from workbench.cli import main
-from workbench.core.catalog import load_project_tokenizer
-from workbench.core.schema import SCHEMA_VERSION
-from workbench.core.store import ProjectStore
+from workbench.core.ops.catalog import load_project_tokenizer
+from workbench.core.project.schema import SCHEMA_VERSION
+from workbench.core.project.store import ProjectStore
 
 SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 

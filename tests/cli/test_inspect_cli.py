@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from cli_helpers import make_runs_project, project_digest, run_cli
 
-from workbench.core.store import ProjectStore, now_iso
+from workbench.core.project.store import ProjectStore, now_iso
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_bad_input_exits_2_and_leaves_the_project_unchanged(project, capsys, arg
 
 
 def test_training_saved_an_attention_time_lapse(project):
-    from workbench.core.attention_snapshots import load_attention_snapshots
+    from workbench.core.attention.snapshots import load_attention_snapshots
 
     with ProjectStore.open(project) as store:
         gpt2 = load_attention_snapshots(store, "gpt2")

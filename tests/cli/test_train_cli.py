@@ -16,7 +16,7 @@ import pytest
 from cli_helpers import project_digest, run_cli
 
 from workbench.cli import main
-from workbench.core.store import ProjectStore
+from workbench.core.project.store import ProjectStore
 
 TINY = ["--n-layer", 1, "--n-head", 2, "--n-embd", 32, "--block-size", 16, "--batch-size", 4, "--device", "cpu",
         "--lr", "3e-3", "--warmup", 2]
@@ -214,7 +214,7 @@ def _hf_logits_equal(export: Path, checkpoint: Path, masked: bool) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
-    from workbench.core.modeling import load_model_dir, logits_of
+    from workbench.core.models.modeling import load_model_dir, logits_of
 
     tok = AutoTokenizer.from_pretrained(export)
     hf = (AutoModelForMaskedLM if masked else AutoModelForCausalLM).from_pretrained(export).eval()
@@ -233,7 +233,7 @@ def test_export_loads_in_transformers_with_equal_logits(project, trained_run, tm
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= set(info["files"])
     assert not (out / "optimizer.safetensors").exists() and not (out / "manifest.json").exists()
     with ProjectStore.open(project) as store:
-        from workbench.core.checkpoints import verified_checkpoint
+        from workbench.core.project.checkpoints import verified_checkpoint
 
         _, checkpoint = verified_checkpoint(store, store.get_run(trained_run["name"]), "latest")
     _hf_logits_equal(out, checkpoint, masked=False)
@@ -255,7 +255,7 @@ def test_tie_embeddings_flag_is_recorded_and_exported(project, tmp_path, capsys,
                            "--name", name)
     assert code == 0, err
     with ProjectStore.open(project) as store:
-        from workbench.core.checkpoints import verified_checkpoint
+        from workbench.core.project.checkpoints import verified_checkpoint
 
         run = store.get_run(name)
         assert run["model_spec"]["tie_embeddings"] is tied
@@ -275,7 +275,7 @@ def test_bert_exports_for_masked_lm_and_lstm_refuses(project, tmp_path, capsys):
     out = tmp_path / "bert"
     assert run_cli(capsys, "export", project, "--run", "tiny-bert", "--out", out)[0] == 0
     with ProjectStore.open(project) as store:
-        from workbench.core.checkpoints import verified_checkpoint
+        from workbench.core.project.checkpoints import verified_checkpoint
 
         _, checkpoint = verified_checkpoint(store, store.get_run("tiny-bert"), "latest")
     _hf_logits_equal(out, checkpoint, masked=True)
@@ -352,7 +352,7 @@ def test_killed_process_is_interrupted_and_resumes(project):
 
 
 def test_an_unexpected_failure_ends_with_a_failed_line_not_a_traceback(project, capsys, monkeypatch):
-    from workbench.core import train_loop
+    from workbench.core.training import loop as train_loop
 
     def broken_step(self):
         raise RuntimeError("the kernel fell over")
@@ -372,9 +372,9 @@ def test_a_run_without_a_checkpoint_resumes_from_the_beginning(project, capsys):
     """A run created but never trained (the process died while building the token cache), or killed
     before its first evaluation, has nothing to continue from: --resume starts it over, and what the
     abandoned attempt recorded goes."""
-    from workbench.core.events import run_to_end
-    from workbench.core.specs import ModelSpec, TrainSpec
-    from workbench.core.train_setup import create_run
+    from workbench.core.base.events import run_to_end
+    from workbench.core.base.specs import ModelSpec, TrainSpec
+    from workbench.core.ops.run_setup import create_run
 
     with ProjectStore.open(project) as store:
         _, run = run_to_end(create_run(

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.base.errors import WorkbenchError
 
 
 @dataclass

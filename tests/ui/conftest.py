@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from workbench.core.store import ProjectStore, now_iso
+from workbench.core.project.store import ProjectStore, now_iso
 
 
 def fill_project(store: ProjectStore) -> dict[str, int]:
-    """Rows as the core would write them (columns of workbench/core/schema.py)."""
+    """Rows as the core would write them (columns of workbench/core/project/schema.py)."""
     ids = {}
     ids["dataset"] = store.insert("datasets", {
         "name": "shakespeare", "dir": "datasets/abc", "format": "txt", "sources": ["/data/tinyshakespeare.txt"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.core.store import ProjectStore
+from workbench.core.project.store import ProjectStore
 from workbench.ui import demo, settings
 
 pytestmark = [pytest.mark.slow]

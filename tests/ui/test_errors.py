@@ -9,7 +9,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.base.errors import WorkbenchError
 from workbench.ui import errors
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING")]

@@ -137,7 +137,7 @@ def test_window_starts_without_torch(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         from workbench.app import create_application
-        from workbench.core.store import ProjectStore
+        from workbench.core.project.store import ProjectStore
         from workbench.ui.main_window import MainWindow
         from workbench.ui.about import about_text
         app = create_application([])

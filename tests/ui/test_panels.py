@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.core.events import EvalFinished, StepLogged, TokenGenerated
-from workbench.core.store import ProjectStore, now_iso
-from workbench.ui.panels.attention_panel import AttentionPanel
-from workbench.ui.panels.playground_panel import PlaygroundPanel
-from workbench.ui.panels.training_panel import TrainingPanel
+from workbench.core.base.events import EvalFinished, StepLogged, TokenGenerated
+from workbench.core.project.store import ProjectStore, now_iso
+from workbench.ui.panels.attention.panel import AttentionPanel
+from workbench.ui.panels.playground.panel import PlaygroundPanel
+from workbench.ui.panels.training.panel import TrainingPanel
 from workbench.ui.widgets.curves import LossPlot
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING")]
@@ -38,7 +38,7 @@ def test_attention_panel_shows_a_saved_snapshot(qtbot, project):
 
 
 def test_attention_panel_rejects_a_mismatched_map(qtbot):
-    from workbench.core.errors import WorkbenchError
+    from workbench.core.base.errors import WorkbenchError
 
     panel = AttentionPanel()
     qtbot.addWidget(panel)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from workbench.core.store import HEARTBEAT_STALE_S, ProjectStore, now_iso
+from workbench.core.project.store import HEARTBEAT_STALE_S, ProjectStore, now_iso
 
 
 def add_running_run(root, name: str, heartbeat: float) -> int:

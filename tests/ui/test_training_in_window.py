@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.ui import backends
+from workbench.ui.jobs import backends
 
 pytestmark = [pytest.mark.slow, pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]

@@ -10,8 +10,8 @@ import pytest
 from engine.jobs import Probe, counting, failing
 from PySide6.QtWidgets import QMessageBox
 
-from workbench.core.errors import WorkbenchError
-from workbench.core.events import EvalFinished, RunFinished, StepLogged, TokenGenerated
+from workbench.core.base.errors import WorkbenchError
+from workbench.core.base.events import EvalFinished, RunFinished, StepLogged, TokenGenerated
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
@@ -216,7 +216,8 @@ def test_close_can_be_cancelled(qtbot, window, monkeypatch):
 
 
 def test_warm_up_reports_what_it_loads_and_the_device(qtbot, window, monkeypatch):
-    from workbench.ui import job_controller, warmup
+    from workbench.ui import warmup
+    from workbench.ui.jobs import controller as job_controller
 
     monkeypatch.setattr(job_controller, "warm_up", functools.partial(warmup.warm_up, (("json", "JSON"),)))
     with qtbot.waitSignal(window.runner.jobFinished, timeout=30_000):

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from workbench.core.store import ProjectStore
+from workbench.core.project.store import ProjectStore
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -49,7 +49,7 @@ def drive(gen: Generator[Any, None, Any], quiet: bool = False) -> Any:
     Progress is shown on an interactive terminal only (one rewritten line), so that a failure in a
     script prints exactly one `error:` line. Notices (skipped files...) are printed once it succeeded.
     """
-    from workbench.core.events import Notice, Progress
+    from workbench.core.base.events import Notice, Progress
 
     show = not quiet and sys.stderr.isatty()
     notices: list[Notice] = []
@@ -76,9 +76,9 @@ def drive(gen: Generator[Any, None, Any], quiet: bool = False) -> Any:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from workbench.core.catalog import import_into_project, import_sample
-    from workbench.core.errors import WorkbenchError
-    from workbench.core.specs import DatasetSpec
+    from workbench.core.base.errors import WorkbenchError
+    from workbench.core.base.specs import DatasetSpec
+    from workbench.core.ops.catalog import import_into_project, import_sample
 
     if args.sample and args.files:
         raise WorkbenchError("give either FILE... or --sample, not both")
@@ -107,8 +107,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tokenizer(args: argparse.Namespace) -> int:
-    from workbench.core.catalog import create_tokenizer
-    from workbench.core.specs import TokenizerSpec
+    from workbench.core.base.specs import TokenizerSpec
+    from workbench.core.ops.catalog import create_tokenizer
 
     extra = tuple(t.strip() for t in args.special_tokens.split(",") if t.strip())
     spec = TokenizerSpec(name=args.name, kind=args.kind, vocab_size=args.vocab_size,

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from workbench.commands.data import drive
-    from workbench.core.checkpoint_eval import evaluate_checkpoint
+    from workbench.core.ops.evaluate import evaluate_checkpoint
 
     with open_project(args.project) as store:
         score = drive(evaluate_checkpoint(store, args.run, args.checkpoint, text=args.text, device=args.device),

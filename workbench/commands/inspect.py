@@ -66,8 +66,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 # ---- generate ------------------------------------------------------------------------------------
 
 def _sample_spec(args: argparse.Namespace):
-    from workbench.core.errors import InvalidSpecError
-    from workbench.core.specs import SampleSpec
+    from workbench.core.base.errors import InvalidSpecError
+    from workbench.core.base.specs import SampleSpec
 
     if args.prompt == "":
         raise InvalidSpecError("--prompt is empty; give the text the model should continue")
@@ -80,9 +80,9 @@ def _sample_spec(args: argparse.Namespace):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from workbench.core.generation import MASK_TEXT
-    from workbench.core.generation_models import is_masked_lm, load_checkpoint_for_inference
-    from workbench.core.specs import spec_to_dict
+    from workbench.core.base.specs import spec_to_dict
+    from workbench.core.inference.generation import MASK_TEXT
+    from workbench.core.inference.models import is_masked_lm, load_checkpoint_for_inference
 
     spec = _sample_spec(args)
     with open_project(args.project) as store:
@@ -101,7 +101,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _stream(loaded, args: argparse.Namespace, spec) -> dict[str, Any]:
-    from workbench.core.generation import generate
+    from workbench.core.inference.generation import generate
 
     samples: list[dict[str, Any]] = [{"text": "", "tokens": []} for _ in range(spec.num_samples)]
     gen = generate(loaded.model, loaded.tokenizer, args.prompt, spec)
@@ -141,8 +141,8 @@ def _show_piece(event, num_samples: int, prompt: str) -> None:
 
 
 def _fill_mask(loaded, args: argparse.Namespace, mask_text: str) -> dict[str, Any]:
-    from workbench.core.errors import InvalidSpecError
-    from workbench.core.generation import fill_mask
+    from workbench.core.base.errors import InvalidSpecError
+    from workbench.core.inference.generation import fill_mask
 
     if mask_text not in args.prompt:
         raise InvalidSpecError(f"run {loaded.run['name']!r} is a BERT (masked) model: it fills blanks instead of "
@@ -163,7 +163,7 @@ def _fill_mask(loaded, args: argparse.Namespace, mask_text: str) -> dict[str, An
 
 
 def _save_generations(store, loaded, prompt: str, settings: dict[str, Any], texts: list[str]) -> None:
-    from workbench.core.store import now_iso
+    from workbench.core.project.store import now_iso
 
     with store.transaction() as conn:
         for text in texts:
@@ -175,7 +175,7 @@ def _save_generations(store, loaded, prompt: str, settings: dict[str, Any], text
 # ---- attention -----------------------------------------------------------------------------------
 
 def _selection(count: int, chosen: int | None, what: str) -> list[int]:
-    from workbench.core.errors import InvalidSpecError
+    from workbench.core.base.errors import InvalidSpecError
 
     if chosen is None:
         return list(range(count))
@@ -187,9 +187,9 @@ def _selection(count: int, chosen: int | None, what: str) -> list[int]:
 def cmd_attention(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from workbench.core.attention import extract_attention
-    from workbench.core.errors import InvalidSpecError
-    from workbench.core.generation_models import load_checkpoint_for_inference
+    from workbench.core.attention.extraction import extract_attention
+    from workbench.core.base.errors import InvalidSpecError
+    from workbench.core.inference.models import load_checkpoint_for_inference
 
     if not args.text:
         raise InvalidSpecError("--text is empty; give the text whose attention you want to see")
@@ -224,8 +224,8 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads: list[int]) -> None:
-    from workbench.core.attention_png import render_grid, render_head, write_png
-    from workbench.core.errors import WorkbenchError
+    from workbench.core.attention.figures import render_grid, render_head, write_png
+    from workbench.core.base.errors import WorkbenchError
 
     if len(layers) == 1 and len(heads) == 1:
         image = render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")

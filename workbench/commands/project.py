@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workbench.commands.common import add_json_flag, emit, open_project
-from workbench.core.store import ProjectStore
+from workbench.core.project.store import ProjectStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:

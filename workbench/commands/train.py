@@ -82,18 +82,18 @@ def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
 def _model_spec(args: argparse.Namespace):
     from dataclasses import replace
 
-    from workbench.core.specs import ModelSpec
+    from workbench.core.base.specs import ModelSpec
 
     spec = ModelSpec()
     if args.preset:
-        from workbench.core.presets import apply_preset
+        from workbench.core.models.presets import apply_preset
 
         spec = apply_preset(spec, args.preset)
     return replace(spec, **_given(args, MODEL_FLAGS), init_from=args.init_from)
 
 
 def _train_spec(args: argparse.Namespace):
-    from workbench.core.specs import TrainSpec
+    from workbench.core.base.specs import TrainSpec
 
     extra = {"num_threads": args.threads} if args.threads is not None else {}
     return TrainSpec(**_given(args, TRAIN_FLAGS), **extra)
@@ -107,10 +107,10 @@ def _ignored_flags(args: argparse.Namespace, run: dict[str, Any]) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from workbench.core.errors import InvalidSpecError
-    from workbench.core.specs import TrainSpec, spec_from_dict
-    from workbench.core.train_setup import create_run, prepare_resume
-    from workbench.core.training import configure_threads
+    from workbench.core.base.errors import InvalidSpecError
+    from workbench.core.base.specs import TrainSpec, spec_from_dict
+    from workbench.core.ops.run_setup import create_run, prepare_resume
+    from workbench.core.ops.training import configure_threads
 
     with open_project(args.project) as store:
         printer = _Printer(args)
@@ -134,10 +134,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer) -> int:
-    from workbench.core.errors import WorkbenchError
-    from workbench.core.events import RunFinished
-    from workbench.core.specs import TrainSpec, spec_from_dict
-    from workbench.core.training import train
+    from workbench.core.base.errors import WorkbenchError
+    from workbench.core.base.events import RunFinished
+    from workbench.core.base.specs import TrainSpec, spec_from_dict
+    from workbench.core.ops.training import train
 
     printer.start(run, spec_from_dict(TrainSpec, run["train_spec"]))
     stop = threading.Event()
@@ -196,7 +196,7 @@ class _Printer:
         sys.stdout.flush()
 
     def show(self, ev: Any) -> None:  # noqa: C901 - one branch per event type
-        from workbench.core import events as E
+        from workbench.core.base import events as E
 
         step = getattr(ev, "step", None)
         if isinstance(step, int):
@@ -250,7 +250,7 @@ class _Printer:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from workbench.core.train_export import export_run
+    from workbench.core.ops.export import export_run
 
     with open_project(args.project) as store:
         info = export_run(store, args.run, Path(args.out), args.checkpoint)

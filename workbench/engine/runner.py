@@ -24,7 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.base.errors import WorkbenchError
 from workbench.engine.worker import STOPPED, GeneratorFactory, GeneratorWorker
 
 LANE_POLICIES = {"train": "exclusive", "interactive": "latest", "background": "parallel"}

@@ -30,7 +30,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from workbench.core.errors import CancelledError, WorkbenchError
+from workbench.core.base.errors import CancelledError, WorkbenchError
 
 log = logging.getLogger(__name__)
 

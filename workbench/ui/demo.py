@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from workbench.core.store import ProjectStore
-from workbench.ui import backends, settings
+from workbench.core.project.store import ProjectStore
+from workbench.ui import settings
+from workbench.ui.jobs import backends
 
 DEMO_DATASET = "toy-stories"
 DEMO_TOKENIZER = "toy-stories-char"
@@ -37,9 +38,9 @@ def ensure_demo_project() -> Path:
 
 def demo_training_job(store: ProjectStore, pause: threading.Event) -> Iterator[Any]:
     """Import the toy stories and a character tokenizer if missing, then train the smallest preset."""
-    from workbench.core.catalog import create_tokenizer, import_sample
-    from workbench.core.presets import apply_preset
-    from workbench.core.specs import ModelSpec, TokenizerSpec, TrainSpec
+    from workbench.core.base.specs import ModelSpec, TokenizerSpec, TrainSpec
+    from workbench.core.models.presets import apply_preset
+    from workbench.core.ops.catalog import create_tokenizer, import_sample
 
     if not store.name_taken("datasets", DEMO_DATASET):
         yield from import_sample(store, "toy-stories", name=DEMO_DATASET)

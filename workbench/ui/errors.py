@@ -18,7 +18,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, Slot, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from workbench.core.errors import WorkbenchError
+from workbench.core.base.errors import WorkbenchError
 from workbench.ui.settings import APP_NAME, log_dir
 
 log = logging.getLogger("workbench")

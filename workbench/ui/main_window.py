@@ -12,19 +12,19 @@ from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
-from workbench.core.errors import WorkbenchError
-from workbench.core.store import PROJECT_SUFFIX, ProjectStore
+from workbench.core.base.errors import WorkbenchError
+from workbench.core.project.store import PROJECT_SUFFIX, ProjectStore
 from workbench.engine.runner import JobRunner
 from workbench.ui import about, errors, settings, theme
 from workbench.ui.actions import build_actions
-from workbench.ui.dataset_controller import DatasetController
 from workbench.ui.icons import app_icon
-from workbench.ui.job_controller import JobController, Panels
-from workbench.ui.panels.attention_panel import AttentionPanel
-from workbench.ui.panels.dataset_panel import DatasetPanel
-from workbench.ui.panels.model_panel import ModelPanel
-from workbench.ui.panels.playground_panel import PlaygroundPanel
-from workbench.ui.panels.training_panel import TrainingPanel
+from workbench.ui.jobs.controller import JobController, Panels
+from workbench.ui.jobs.dataset_controller import DatasetController
+from workbench.ui.panels.attention.panel import AttentionPanel
+from workbench.ui.panels.dataset.panel import DatasetPanel
+from workbench.ui.panels.model.panel import ModelPanel
+from workbench.ui.panels.playground.panel import PlaygroundPanel
+from workbench.ui.panels.training.panel import TrainingPanel
 from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
 

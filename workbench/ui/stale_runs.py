@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from workbench.core.errors import WorkbenchError
-from workbench.core.store import ProjectStore
+from workbench.core.base.errors import WorkbenchError
+from workbench.core.project.store import ProjectStore
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from workbench.core.events import Notice
-from workbench.ui.backends import ENGINES, import_heavy
+from workbench.core.base.events import Notice
+from workbench.ui.jobs.backends import ENGINES, import_heavy
 
 HEAVY_MODULES = (("torch", "PyTorch"), ("transformers", "transformers"))
 

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
-from workbench.core.specs import TrainSpec
+from workbench.core.base.specs import TrainSpec
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.forms import human_count, plain_label
 from workbench.ui.widgets.spec_form import for_form

@@ -1,6 +1,6 @@
 """A small plot of the learning rate over a run: warmup, then the decay of the chosen schedule.
 
-The values come from `workbench.core.schedules.lr_at` (the function the training loop uses), on at
+The values come from `workbench.core.training.schedules.lr_at` (the function the training loop uses), on at
 most a few hundred steps plus the corners of the warmup, so a run of millions of steps draws as
 fast as one of a hundred.
 """
@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from workbench.core.schedules import lr_at
-from workbench.core.specs import TrainSpec
+from workbench.core.base.specs import TrainSpec
+from workbench.core.training.schedules import lr_at
 from workbench.ui.widgets.themed_plot import ThemedPlot
 
 POINTS = 300

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from workbench.core.samples import SAMPLES, SampleDataset
+from workbench.core.samples.builtin import SAMPLES, SampleDataset
 from workbench.ui.widgets.forms import plain_label, section_title, set_available
 
 

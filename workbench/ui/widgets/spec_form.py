@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QValidator
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
-from workbench.core.errors import InvalidSpecError
+from workbench.core.base.errors import InvalidSpecError
 from workbench.ui.theme import is_dark
 
 INVALID_PROPERTY = "invalid"

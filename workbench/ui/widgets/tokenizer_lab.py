@@ -31,7 +31,7 @@ NO_TOKENIZER = "(none)"
 
 
 def describe_encoding(result: Any) -> str:
-    """One line of numbers for an `Encoding` (see `workbench.ui.dataset_jobs`)."""
+    """One line of numbers for an `Encoding` (see `workbench.ui.jobs.dataset`)."""
     return (f"{result.token_count:,} tokens · {result.tokens_per_char:.3f} tokens per character\n"
             f"{100 * result.char_coverage:.1f} % of characters known · "
             f"{result.distinct_ids:,} of {result.vocab_size:,} tokens used ({100 * result.vocab_used:.1f} %)")

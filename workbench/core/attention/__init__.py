@@ -1,0 +1,1 @@
+"""Attention extraction, per-run snapshots and headless figures."""

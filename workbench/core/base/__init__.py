@@ -1,0 +1,1 @@
+"""Specs, events, errors and devices: the vocabulary every other room speaks."""

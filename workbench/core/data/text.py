@@ -1,0 +1,272 @@
+"""Opening text files for import: encoding detection, binary/empty refusal, streamed decoding, cleaning.
+
+A file is UTF-8 unless it starts with a byte-order mark (UTF-8, UTF-16 LE or BE). Files are decoded
+in chunks with an incremental decoder, so multi-byte sequences split across chunk boundaries are
+handled and memory stays flat however large the file is. `StreamCleaner` applies the cleaning
+options to a document that arrives in pieces and gives exactly what `clean_text` gives on the
+whole document (a trailing "\\r" and the characters that NFC might still combine are held back).
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from workbench.core.base.errors import ImportFailedError
+from workbench.core.base.specs import DatasetSpec
+
+CHUNK_BYTES = 1 << 20
+SNIFF_BYTES = 8192
+# (byte-order mark, codec used after skipping it, name reported to the user)
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16-le", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be", "utf-16-be"),
+)
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_NFC_LOOKBACK = 64  # characters searched backwards for a safe NFC cut
+_NFC_PIECE = 1 << 16  # characters checked (and normalised if needed) at a time
+_NFC_HOLD_LIMIT = 1 << 22  # pathological input (no safe cut for 4M chars): normalise what we have
+_SAVE_HINT = ("Save it as UTF-8 (or UTF-16 with a byte-order mark), or turn on 'replace invalid bytes' "
+              "to import it with U+FFFD in their place.")
+
+
+class FileRefusedError(ImportFailedError):
+    """The file is not importable text at all (missing, empty, binary); `reason` is the short why."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _sniff_encoding(head: bytes) -> tuple[str, str, int]:
+    """(codec, reported name, BOM length) for a file starting with `head`."""
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32", "utf-32", 4
+    for bom, codec, name in _BOMS:
+        if head.startswith(bom):
+            return codec, name, len(bom)
+    return "utf-8", "utf-8", 0
+
+
+def _binary_reason(head: bytes, text: str, bom_len: int) -> str | None:
+    """Why the decoded start of a file looks binary, or None when it looks like text."""
+    if "\x00" in text:
+        if bom_len == 0 and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4:
+            return "it looks like UTF-16 without a byte-order mark; save it as UTF-8"
+        return "it contains NUL bytes, so it looks binary"
+    if not text:
+        return None
+    controls = sum(1 for ch in text if ch < " " and ch not in _TEXT_CONTROLS)
+    if controls > len(text) // 10:
+        return "it is full of control characters, so it looks binary"
+    if text.count("\ufffd") > len(text) * 3 // 10:
+        return "most of its bytes are not valid UTF-8, so it looks binary"
+    return None
+
+
+class TextFile:
+    """A text file checked for import; `chunks()` decodes it. `bytes_read` follows the reading."""
+
+    def __init__(self, path: Path, codec: str, encoding: str, bom_len: int, size: int, replace: bool):
+        self.path, self.codec, self.encoding = path, codec, encoding
+        self.bom_len, self.size, self.replace = bom_len, size, replace
+        self.bytes_read = 0
+
+    @classmethod
+    def open(cls, path: Path, replace_invalid: bool = False) -> TextFile:
+        """Check that `path` is a readable, non-empty text file; raises FileRefusedError if not."""
+        path = Path(path)
+        head = read_head(path)
+        size = path.stat().st_size
+        codec, encoding, bom_len = _sniff_encoding(head)
+        if codec == "utf-32":
+            raise FileRefusedError(f"{path} is UTF-32, which is not supported: save it as UTF-8 and import it again",
+                                   "UTF-32 is not supported")
+        if size <= bom_len:
+            raise FileRefusedError(f"{path} is empty: pick a file that contains text", "empty")
+        body = head[bom_len:]
+        if codec.startswith("utf-16"):
+            body = body[: len(body) // 2 * 2]
+        reason = _binary_reason(body, body.decode(codec, errors="replace"), bom_len)
+        if reason:
+            raise FileRefusedError(f"{path} cannot be imported as text: {reason}. If it is compressed or a "
+                                   "document (PDF, Word), export it as plain text first.", reason)
+        return cls(path, codec, encoding, bom_len, size, replace_invalid)
+
+    def chunks(self, chunk_bytes: int | None = None) -> Iterator[str]:
+        """Decoded text in pieces of about `chunk_bytes` (default CHUNK_BYTES) bytes, without the BOM."""
+        chunk_bytes = chunk_bytes or CHUNK_BYTES
+        decoder = codecs.getincrementaldecoder(self.codec)(errors="replace" if self.replace else "strict")
+        newlines = 0  # only for the line number in an error message
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.bom_len)
+                self.bytes_read = self.bom_len
+                while True:
+                    data = f.read(chunk_bytes)
+                    pending = len(decoder.getstate()[0])
+                    try:
+                        text = decoder.decode(data, final=not data)
+                    except UnicodeDecodeError as e:
+                        raise self._decode_error(e, self.bytes_read - pending, newlines) from None
+                    self.bytes_read += len(data)
+                    if text:
+                        newlines += text.count("\n")
+                        yield text
+                    if not data:
+                        return
+        except OSError as e:
+            raise ImportFailedError(f"could not read {self.path}: {e.strerror or e}; check the file and try again") from e
+
+    def lines(self) -> Iterator[str]:
+        """Lines split on "\\n" only, each with its "\\n" (the last one may lack it)."""
+        partial: list[str] = []
+        for text in self.chunks():
+            if "\n" not in text:
+                partial.append(text)
+                continue
+            parts = text.split("\n")
+            parts[0] = "".join(partial) + parts[0]
+            last = parts.pop()
+            partial = [last] if last else []
+            for part in parts:
+                yield part + "\n"
+        if partial:
+            yield "".join(partial)
+
+    def _decode_error(self, e: UnicodeDecodeError, base: int, newlines: int) -> ImportFailedError:
+        offset = base + e.start
+        line = newlines + e.object[: e.start].decode(self.codec, errors="replace").count("\n") + 1
+        bad = e.object[e.start:e.end]
+        what = ("the data" if not bad else f"byte 0x{bad[0]:02x}" if self.codec == "utf-8"
+                else f"bytes {bad.hex(' ')}")
+        label = "UTF-8" if self.codec == "utf-8" else self.encoding.upper()
+        return ImportFailedError(f"{self.path}: {what} at byte offset {offset} (line {line}) is not valid "
+                                 f"{label} ({e.reason}). {_SAVE_HINT}")
+
+
+def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first bytes of a file, with the missing/unreadable cases turned into clear errors."""
+    try:
+        with Path(path).open("rb") as f:
+            return f.read(size)
+    except FileNotFoundError:
+        raise FileRefusedError(f"file not found: {path}; check the path and try again", "not found") from None
+    except IsADirectoryError:
+        raise FileRefusedError(f"{path} is a folder: import it with the folder format", "folder") from None
+    except PermissionError:
+        raise FileRefusedError(f"cannot read {path}: permission denied; check its permissions",
+                               "permission denied") from None
+    except OSError as e:
+        raise FileRefusedError(f"cannot read {path}: {e.strerror or e}", "unreadable") from None
+
+
+def looks_like_text(path: Path) -> str | None:
+    """For files without an extension: None if the start is text, else the reason it is not."""
+    try:
+        TextFile.open(path)
+    except FileRefusedError as e:
+        return e.reason
+    head = read_head(path)
+    if not head.startswith(tuple(bom for bom, _, _ in _BOMS)):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return "not UTF-8 text"
+    return None
+
+
+def nfc(text: str) -> str:
+    """NFC, normalising only the ~64K-character stretches that need it (a large text with a few
+    decomposed characters is otherwise normalised whole). Cutting before "\n" is safe: ASCII never
+    composes with what precedes it."""
+    if text.isascii():
+        return text
+    parts, start = [], 0
+    while start < len(text):
+        end = text.find("\n", start + _NFC_PIECE)
+        end = len(text) if end < 0 else end
+        part = text[start:end]
+        parts.append(unicodedata.normalize("NFC", part))  # returns `part` itself after a quick check if NFC
+        start = end
+    return "".join(parts)
+
+
+def clean_text(text: str, spec: DatasetSpec) -> str:
+    """Apply the cleaning options to one whole document."""
+    if spec.normalize_newlines and "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if spec.nfc:
+        text = nfc(text)
+    if spec.strip:
+        text = text.strip()
+    return text
+
+
+def _nfc_cut(buf: str) -> int:
+    """An index i with NFC(buf) == NFC(buf[:i]) + NFC(buf[i:]), searched from the end; 0 if none is near."""
+    stop = max(0, len(buf) - _NFC_LOOKBACK)
+    for i in range(len(buf) - 1, stop, -1):
+        ch = buf[i]
+        if ch < "\x80":  # ASCII never composes with what precedes it
+            return i
+        # A starter can only compose with the character right before it (anything between blocks it),
+        # but that character may itself be composed from the ones before: Hangul jamo L + V make an
+        # LV syllable first, which a trailing T then joins. Three characters back cover that chain.
+        if unicodedata.combining(ch) == 0:
+            before = buf[max(0, i - 3):i]
+            if unicodedata.normalize("NFC", before + ch) == (unicodedata.normalize("NFC", before)
+                                                           + unicodedata.normalize("NFC", ch)):
+                return i
+    return len(buf) if len(buf) > _NFC_HOLD_LIMIT else 0
+
+
+class StreamCleaner:
+    """`clean_text` for a document that arrives in pieces: feed() each piece, then finish()."""
+
+    def __init__(self, spec: DatasetSpec):
+        self.spec = spec
+        self._cr = False  # a "\r" held back: it may be the first half of "\r\n"
+        self._nfc_hold = ""
+        self._started = False  # strip: leading whitespace already removed
+        self._ws_hold = ""  # strip: trailing whitespace, emitted only if more text follows
+
+    def feed(self, text: str) -> str:
+        if self.spec.normalize_newlines:
+            if self._cr:
+                text, self._cr = "\r" + text, False
+            if text.endswith("\r"):
+                text, self._cr = text[:-1], True
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return self._strip(self._nfc(text))
+
+    def finish(self) -> str:
+        text = "\n" if self._cr else ""
+        self._cr = False
+        out = self._strip(self._nfc(text, final=True))
+        self._ws_hold = ""
+        return out
+
+    def _nfc(self, text: str, final: bool = False) -> str:
+        if not self.spec.nfc:
+            return text
+        buf = self._nfc_hold + text
+        cut = len(buf) if final else _nfc_cut(buf)
+        self._nfc_hold = buf[cut:]
+        return nfc(buf[:cut])
+
+    def _strip(self, text: str) -> str:
+        if not self.spec.strip:
+            return text
+        if not self._started:
+            text = text.lstrip()
+            if not text:
+                return ""
+            self._started = True
+        text = self._ws_hold + text
+        body = text.rstrip()
+        self._ws_hold = text[len(body):]
+        return body

@@ -1,0 +1,1 @@
+"""Generation one token per yield, sampling, and evaluation (perplexity, per-token loss)."""

@@ -1,0 +1,204 @@
+"""One interface over the models we sample from: feed ids, get the next-token logits.
+
+- `CachedCausalLM`: Hugging Face GPT-2 / Llama with their KV cache (`past_key_values`). When the
+  window is full it drops the oldest quarter and recomputes the cache over the rest: positions are
+  absolute (GPT-2) or must stay within the trained range (Llama), so a cache cannot simply slide.
+  The model always sees between 3/4 and all of its context, and the recompute happens once per
+  block_size/4 tokens instead of every token.
+- `RecurrentLM`: the LSTM baseline, `forward(input_ids, state) -> (logits, state)`; no window.
+- `WindowedLM`: any other causal module returning logits (e.g. the lean training GPT); it
+  recomputes the last block_size tokens every step, like nanoGPT's sampler.
+
+Model calls run under `torch.inference_mode()` one at a time, never across a `yield`, so the
+caller's own torch work between tokens is not affected.
+
+`load_checkpoint_for_inference` resolves a run's checkpoint (latest, best or a step), verifies it
+and loads the inference model with its tokenizer: what `generate`, `attention` and the playground
+start from.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from workbench.core.base.errors import WorkbenchError
+from workbench.core.models.attention_hooks import attention_hooks, is_hf_model
+
+
+def context_size(model: nn.Module) -> int | None:
+    """The longest input the model was built for, or None when it has no limit (LSTM)."""
+    config = getattr(model, "config", None)
+    for name in ("n_positions", "max_position_embeddings", "block_size"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def is_masked_lm(model: nn.Module) -> bool:
+    return is_hf_model(model) and type(model).__name__.endswith("ForMaskedLM")
+
+
+def _logits_of(output) -> torch.Tensor:
+    if isinstance(output, tuple):  # the LSTM returns (logits, state)
+        output = output[0]
+    return getattr(output, "logits", output)
+
+
+class _Stepper:
+    """Base: `prime(ids)` reads a prompt, `advance(token)` one more token; both return the
+    float32 logits [vocab] for the next token. `attention` holds the last step's weights row."""
+
+    attention: np.ndarray | None = None
+
+    def __init__(self, model: nn.Module, device: torch.device) -> None:
+        self.model = model
+        self.device = device
+
+    def _tensor(self, ids: list[int]) -> torch.Tensor:
+        return torch.tensor([ids], dtype=torch.long, device=self.device)
+
+    def prime(self, ids: list[int]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def advance(self, token: int) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class CachedCausalLM(_Stepper):
+    def __init__(self, model: nn.Module, device: torch.device, block_size: int,
+                 capture_attention: bool = False) -> None:
+        super().__init__(model, device)
+        self.block_size = block_size
+        self.keep_after_slide = max(1, block_size - max(1, block_size // 4))
+        self.capture_attention = capture_attention
+        self.window: list[int] = []
+        self.cache = None
+        self._rows: list[np.ndarray] = []
+
+    def _forward(self, ids: list[int], cache) -> torch.Tensor:
+        self._rows = []
+        with torch.inference_mode():
+            if self.capture_attention:
+                with attention_hooks(self.model, self._keep_last_row):
+                    out = self.model(input_ids=self._tensor(ids), past_key_values=cache, use_cache=True)
+                self.attention = np.stack(self._rows)
+            else:
+                out = self.model(input_ids=self._tensor(ids), past_key_values=cache, use_cache=True)
+            self.cache = out.past_key_values
+            return out.logits[0, -1].float()
+
+    def _keep_last_row(self, _layer: int, weights: torch.Tensor) -> None:
+        self._rows.append(weights[0, :, -1, :].to(torch.float16).cpu().numpy())
+
+    def prime(self, ids: list[int]) -> torch.Tensor:
+        self.window = list(ids[-self.block_size:])
+        return self._forward(self.window, None)
+
+    def advance(self, token: int) -> torch.Tensor:
+        if len(self.window) + 1 > self.block_size:
+            self.window = (self.window + [token])[-self.keep_after_slide:]
+            return self._forward(self.window, None)
+        self.window.append(token)
+        return self._forward([token], self.cache)
+
+
+class RecurrentLM(_Stepper):
+    def __init__(self, model: nn.Module, device: torch.device) -> None:
+        super().__init__(model, device)
+        self.state = None
+
+    def _forward(self, ids: list[int]) -> torch.Tensor:
+        with torch.inference_mode():
+            logits, self.state = self.model(self._tensor(ids), self.state)
+        return logits[0, -1].float()
+
+    def prime(self, ids: list[int]) -> torch.Tensor:
+        self.state = None
+        return self._forward(ids)
+
+    def advance(self, token: int) -> torch.Tensor:
+        return self._forward([token])
+
+
+class WindowedLM(_Stepper):
+    def __init__(self, model: nn.Module, device: torch.device, block_size: int) -> None:
+        super().__init__(model, device)
+        self.block_size = block_size
+        self.window: list[int] = []
+
+    def _forward(self) -> torch.Tensor:
+        with torch.inference_mode():
+            return _logits_of(self.model(self._tensor(self.window)))[0, -1].float()
+
+    def prime(self, ids: list[int]) -> torch.Tensor:
+        self.window = list(ids[-self.block_size:])
+        return self._forward()
+
+    def advance(self, token: int) -> torch.Tensor:
+        self.window = (self.window + [token])[-self.block_size:]
+        return self._forward()
+
+
+def make_stepper(model: nn.Module, device: torch.device, capture_attention: bool = False) -> _Stepper:
+    """The right stepper for `model` (see the module docstring)."""
+    if is_masked_lm(model):
+        raise WorkbenchError("this is a masked language model (BERT): it fills in blanks instead of "
+                             "continuing text; put [MASK] in the text to see its guesses")
+    block_size = context_size(model)
+    if is_hf_model(model):
+        return CachedCausalLM(model, device, block_size or 1024, capture_attention)
+    if "state" in inspect.signature(model.forward).parameters:
+        return RecurrentLM(model, device)
+    return WindowedLM(model, device, block_size or 1024)
+
+
+# ---- a run's checkpoint, ready for inference -------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    run: dict[str, Any]
+    checkpoint: dict[str, Any]  # the `checkpoints` row (step, dir, ...)
+    model: nn.Module  # HF inference model (GPT-2, Llama, BERT) or the LSTM, in eval mode
+    spec: Any  # ModelSpec
+    tokenizer: Any
+
+    @property
+    def step(self) -> int:
+        return int(self.checkpoint["step"])
+
+
+def pick_device(device: str | None) -> str:
+    """"auto" -> cuda, then mps, then cpu; anything else as given (None = cpu)."""
+    if device in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        return "mps" if mps is not None and mps.is_available() else "cpu"
+    return device
+
+
+def load_checkpoint_for_inference(store, run_key: str | int, which: str | int = "latest",
+                                  device: str | None = "cpu") -> LoadedCheckpoint:
+    """Resolve a run's checkpoint ("latest", "best" or a step), verify it and load the inference
+    model with the tokenizer saved beside it (or, for older checkpoints, the run's project tokenizer)."""
+    from workbench.core.models.modeling import load_model_dir
+    from workbench.core.project.checkpoints import TOKENIZER_DIR, verified_checkpoint
+    from workbench.core.tokenizers.tokenizer import load_tokenizer
+
+    run = store.get_run(run_key)
+    row, folder = verified_checkpoint(store, run, which)
+    model, spec = load_model_dir(folder, for_training=False, device=pick_device(device))
+    if (folder / TOKENIZER_DIR).is_dir():
+        tokenizer = load_tokenizer(folder / TOKENIZER_DIR)
+    elif run.get("tokenizer_id") is not None:
+        tokenizer = load_tokenizer(store.path(store.get_tokenizer(run["tokenizer_id"])["dir"]))
+    else:
+        raise WorkbenchError(f"run {run['name']!r} has no tokenizer (it was deleted); the checkpoint cannot be read")
+    return LoadedCheckpoint(run=run, checkpoint=row, model=model, spec=spec, tokenizer=tokenizer)

@@ -1,0 +1,1 @@
+"""Project-level operations the command line and the window both call."""

@@ -1,0 +1,1 @@
+"""The project store: SQLite schema and migrations, run records (one writer), checkpoints on disk."""

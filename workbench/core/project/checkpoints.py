@@ -1,0 +1,195 @@
+"""Checkpoint folders: written atomically, listed in a manifest of sha256 sums, verified before use.
+
+Layout of `runs/<slug>/checkpoints/<step>/`:
+
+    config.json, model.safetensors   the model (`modeling.save_model_dir`), loadable by transformers
+    tokenizer/                       a copy of the project tokenizer's files (self-contained)
+    optimizer.safetensors            optimizer tensors under flat names (see train_optim)
+    rng.safetensors                  torch CPU/CUDA generator states as uint8 tensors
+    trainer_state.json               step, counters, data position, Python/numpy RNG, optimizer groups
+    manifest.json                    {"format", "step", "files": {relative path: sha256}}
+
+The folder is written under a temporary name and renamed into place; the database row (written by
+`run_records`) carries the sha256 of `manifest.json`. Nothing here unpickles anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench.core.base.errors import NotFoundError, WorkbenchError
+
+MANIFEST = "manifest.json"
+STATE_FILE = "trainer_state.json"
+TOKENIZER_DIR = "tokenizer"
+TENSOR_FILES = ("optimizer.safetensors", "rng.safetensors")
+FORMAT = 1
+
+
+class DamagedCheckpointError(WorkbenchError):
+    """A checkpoint's files do not match its manifest (or the manifest does not match its row)."""
+
+
+@dataclass(frozen=True)
+class SavedCheckpoint:
+    step: int
+    path: Path
+    sha256: str  # of manifest.json
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_checkpoint(checkpoints_dir: Path, step: int, *, write_model: Callable[[Path], None],
+                    state: dict[str, Any], tensor_files: dict[str, dict[str, Any]],
+                    tokenizer_dir: Path | None = None) -> SavedCheckpoint:
+    """Write checkpoint `step` into `checkpoints_dir/<step>/` atomically and return its manifest hash."""
+    from safetensors.torch import save_file
+
+    checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    tmp = checkpoints_dir / f".tmp-{step}-{uuid.uuid4().hex[:8]}"
+    final = checkpoints_dir / str(step)
+    try:
+        tmp.mkdir()
+        write_model(tmp)
+        if tokenizer_dir is not None and Path(tokenizer_dir).is_dir():
+            shutil.copytree(tokenizer_dir, tmp / TOKENIZER_DIR)
+        for name, tensors in tensor_files.items():
+            save_file(tensors, str(tmp / name))
+        (tmp / STATE_FILE).write_text(json.dumps({"format": FORMAT, "step": step, **state}))
+        files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = json.dumps({"format": FORMAT, "step": step, "files": files}, indent=1).encode()
+        (tmp / MANIFEST).write_bytes(manifest)
+        _move_into_place(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return SavedCheckpoint(step=step, path=final, sha256=hashlib.sha256(manifest).hexdigest())
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Rename `tmp` to `final`; an older folder of the same step (a run resumed from further back) goes."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        final.rename(old)
+        tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(final)
+
+
+def verify_checkpoint(path: Path, expected_sha256: str | None = None, label: str | None = None) -> dict[str, Any]:
+    """Check every file against `manifest.json` (and the manifest against its row); return the manifest."""
+    label = label or str(path)
+    manifest_path = Path(path) / MANIFEST
+    fix = "resume from another checkpoint or start a new run"
+    if not manifest_path.is_file():
+        raise DamagedCheckpointError(f"checkpoint {label} is damaged or incomplete: it has no {MANIFEST}; {fix}")
+    raw = manifest_path.read_bytes()
+    if expected_sha256 and hashlib.sha256(raw).hexdigest() != expected_sha256:
+        raise DamagedCheckpointError(f"checkpoint {label} is damaged: {MANIFEST} does not match the sha256 "
+                                     f"recorded in the project; {fix}")
+    try:
+        manifest = json.loads(raw)
+        files = dict(manifest["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DamagedCheckpointError(f"checkpoint {label} is damaged: {MANIFEST} is unreadable ({exc}); {fix}") from exc
+    for rel, digest in files.items():
+        file = Path(path) / rel
+        if not file.is_file():
+            raise DamagedCheckpointError(f"checkpoint {label} is damaged: {rel} is missing; {fix}")
+        if sha256_file(file) != digest:
+            raise DamagedCheckpointError(f"checkpoint {label} is damaged: {rel} does not match its sha256 "
+                                         f"in {MANIFEST}; {fix}")
+    return manifest
+
+
+def read_checkpoint_state(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """(trainer_state.json, {tensor file name: tensors}) of a verified checkpoint; no pickle involved."""
+    from safetensors.torch import load_file
+
+    state = json.loads((Path(path) / STATE_FILE).read_text())
+    tensors = {name: load_file(str(Path(path) / name)) for name in TENSOR_FILES if (Path(path) / name).is_file()}
+    return state, tensors
+
+
+def remove_checkpoint_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_leftovers(checkpoints_dir: Path) -> None:
+    """Temporary folders of a save that a killed process left behind."""
+    if checkpoints_dir.is_dir():
+        for child in checkpoints_dir.iterdir():
+            if child.name.startswith((".tmp-", ".old-")):
+                shutil.rmtree(child, ignore_errors=True)
+
+
+# ---- choosing a checkpoint of a run (reads the project; rows are written by run_records) ----------
+
+def find_checkpoint(store, run: dict[str, Any], which: str | int = "latest") -> dict[str, Any]:
+    """The checkpoint row of `run` named by `which`: "latest", "best" or a step number."""
+    rows = store.list_checkpoints(run["id"])
+    if not rows:
+        raise NotFoundError(f"run {run['name']!r} has no checkpoint yet; train it first (checkpoints are saved "
+                            f"at every evaluation)")
+    if which == "latest":
+        flagged = [r for r in rows if r["is_latest"]]
+        return flagged[-1] if flagged else rows[-1]
+    if which == "best":
+        flagged = [r for r in rows if r["is_best"]]
+        if flagged:
+            return flagged[-1]
+        with_loss = [r for r in rows if r["val_loss"] is not None]
+        return min(with_loss, key=lambda r: r["val_loss"]) if with_loss else rows[-1]
+    if not str(which).isdigit():
+        raise NotFoundError(f"unknown checkpoint {which!r}: use latest, best or a step number")
+    matches = [r for r in rows if r["step"] == int(which)]
+    if not matches:
+        steps = ", ".join(str(r["step"]) for r in rows)
+        raise NotFoundError(f"run {run['name']!r} has no checkpoint at step {which} (it has: {steps})")
+    return matches[0]
+
+
+def verified_checkpoint(store, run: dict[str, Any], which: str | int = "latest") -> tuple[dict[str, Any], Path]:
+    """`find_checkpoint` plus manifest verification; returns (row, absolute folder)."""
+    row = find_checkpoint(store, run, which)
+    path = store.path(row["dir"])
+    verify_checkpoint(path, row["sha256"], label=row["dir"])
+    return row, path
+
+
+def resume_checkpoint(store, run: dict[str, Any]) -> tuple[dict[str, Any], Path, list[str]] | None:
+    """The newest checkpoint of `run` that verifies, and a note for each damaged one skipped; None when
+    the run has no checkpoint at all (queued, or killed before its first evaluation: it starts over).
+
+    Raises `DamagedCheckpointError` naming the latest checkpoint when none verifies.
+    """
+    rows = sorted(store.list_checkpoints(run["id"]), key=lambda r: (r["is_latest"], r["step"]), reverse=True)
+    if not rows:
+        return None
+    notes: list[str] = []
+    first_error: DamagedCheckpointError | None = None
+    for row in rows:
+        path = store.path(row["dir"])
+        try:
+            verify_checkpoint(path, row["sha256"], label=row["dir"])
+        except DamagedCheckpointError as exc:
+            first_error = first_error or exc
+            notes.append(f"{exc}; trying an earlier checkpoint")
+            continue
+        return row, path, notes
+    assert first_error is not None
+    raise first_error

@@ -1,0 +1,210 @@
+"""The single writer of a run's rows: metrics, samples, checkpoints, status and heartbeat.
+
+The training loop hands every event to `RunRecorder.record` (also the ones it cannot yield, from its
+`finally`). Metrics are buffered and written in one transaction per flush: at least every
+`flush_every_s`, at every evaluation, at every checkpoint and at the end. The heartbeat (unix time in
+`runs.heartbeat`) tells `ProjectStore.mark_interrupted_runs` that the process is alive; a small thread
+also writes it every `heartbeat_every_s`, because one step of a large model on a CPU can outlast the
+30 s after which a run counts as dead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from workbench.core.base.events import (
+    AttentionSnapshotSaved,
+    CheckpointSaved,
+    EvalFinished,
+    RunFinished,
+    RunStatusChanged,
+    SampleGenerated,
+    StepLogged,
+)
+from workbench.core.project.checkpoints import remove_checkpoint_dir
+from workbench.core.project.store import ProjectStore, now_iso
+
+STEP_METRICS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb")
+
+
+class _Heartbeat(threading.Thread):
+    """Writes `runs.heartbeat` every `every_s` on its own connection until stopped."""
+
+    def __init__(self, store: ProjectStore, run_id: int, every_s: float) -> None:
+        super().__init__(name=f"workbench-heartbeat-{run_id}", daemon=True)
+        self.store, self.run_id, self.every_s = store, run_id, every_s
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        conn = self.store.connect()
+        try:
+            while not self.halt.wait(self.every_s):
+                with suppress(sqlite3.Error):  # busy for longer than the timeout: the next beat will do
+                    beat = conn.execute("UPDATE runs SET heartbeat = ? WHERE id = ? AND status IN ('running', 'paused')",
+                                        (time.time(), self.run_id))
+                    if beat.rowcount == 0:  # the run ended (or was marked interrupted): nothing to keep alive
+                        return
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=5)
+
+
+class RunRecorder:
+    """Writes one run's records; `seconds_writing` is the time spent in the database (for the 1% goal)."""
+
+    def __init__(self, store: ProjectStore, run_id: int, *, flush_every_s: float = 2.0,
+                 heartbeat_every_s: float = 5.0, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.flush_every_s = flush_every_s
+        self.heartbeat_every_s = heartbeat_every_s
+        self.clock = clock
+        run = store.get_run(run_id)
+        self.step = int(run["step"] or 0)
+        self.best_val_loss: float | None = run["best_val_loss"]
+        self.best_step: int | None = None
+        self.last_eval: tuple[int, float] | None = None
+        self._metrics: list[tuple[int, int, str, float, float]] = []
+        self._samples: list[tuple[int, int, str, str, str]] = []
+        self._last_flush = clock()
+        self._last_heartbeat = 0.0
+        self.seconds_writing = 0.0
+        self.flushes = 0
+        self.finished = False
+        self._heartbeat: _Heartbeat | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, step: int, *, resumed: bool) -> None:
+        """Status running. On resume, records past `step` (from a later, abandoned attempt) go."""
+        now = self.clock()
+        self.step = step
+
+        def write(conn):
+            if resumed:
+                conn.execute("DELETE FROM metrics WHERE run_id = ? AND step > ?", (self.run_id, step))
+                conn.execute("DELETE FROM samples WHERE run_id = ? AND step > ?", (self.run_id, step))
+                conn.execute("DELETE FROM attention_snapshots WHERE run_id = ? AND step > ?", (self.run_id, step))
+            conn.execute("UPDATE runs SET status = 'running', step = ?, heartbeat = ?, message = NULL, ended = NULL, "
+                         "started = COALESCE(started, ?) WHERE id = ?", (step, now, now_iso(), self.run_id))
+
+        self._timed(write)
+        if resumed:
+            self._drop_checkpoints(lambda row: row["step"] > step)
+        self._last_heartbeat = now
+        if self.clock is time.time and self._heartbeat is None:  # a test's fake clock writes its own beats
+            self._heartbeat = _Heartbeat(self.store, self.run_id, self.heartbeat_every_s)
+            self._heartbeat.start()
+
+    def finish(self, status: str, step: int, message: str = "") -> None:
+        self.step = step
+        self.finished = True
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
+        self.flush()
+        self._timed(lambda conn: conn.execute(
+            "UPDATE runs SET status = ?, step = ?, message = ?, ended = ?, heartbeat = ? WHERE id = ?",
+            (status, step, message or None, now_iso(), self.clock(), self.run_id)))
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def record(self, event: Any) -> None:
+        wall = self.clock()
+        if isinstance(event, StepLogged):
+            self.step = event.step
+            for name in STEP_METRICS:
+                self._metrics.append((self.run_id, event.step, name, float(getattr(event, name)), wall))
+            if wall - self._last_flush >= self.flush_every_s:
+                self.flush()
+        elif isinstance(event, EvalFinished):
+            self.step = event.step
+            self.last_eval = (event.step, event.val_loss)
+            self._metrics.append((self.run_id, event.step, "val_loss", event.val_loss, wall))
+            self._metrics.append((self.run_id, event.step, "val_ppl", event.val_ppl, wall))
+            if event.train_loss is not None:
+                self._metrics.append((self.run_id, event.step, "train_loss", event.train_loss, wall))
+            if event.best:
+                self.best_val_loss, self.best_step = event.val_loss, event.step
+            self.flush()
+        elif isinstance(event, SampleGenerated):
+            self._samples.append((self.run_id, event.step, event.prompt, event.text, now_iso()))
+        elif isinstance(event, CheckpointSaved):
+            self.flush()
+            self._add_checkpoint(event)
+        elif isinstance(event, AttentionSnapshotSaved):
+            self._timed(lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO attention_snapshots (run_id, step, path, probe_text, created) "
+                "VALUES (?, ?, ?, ?, ?)", (self.run_id, event.step, event.path, event.probe_text, now_iso())))
+        elif isinstance(event, RunFinished):
+            self.finish(event.status, event.step, event.message)
+        elif isinstance(event, RunStatusChanged):
+            self._timed(lambda conn: conn.execute("UPDATE runs SET status = ?, heartbeat = ? WHERE id = ?",
+                                                  (event.status, wall, self.run_id)))
+            self._last_heartbeat = wall
+
+    def tick(self) -> None:
+        """Called while busy without events (evaluation, pause): heartbeat and flush when due."""
+        now = self.clock()
+        if now - self._last_flush >= self.flush_every_s or now - self._last_heartbeat >= self.heartbeat_every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Pending metrics and samples, step, best loss and heartbeat in one transaction."""
+        metrics, samples = self._metrics, self._samples
+        self._metrics, self._samples = [], []
+        now = self.clock()
+
+        def write(conn):
+            if metrics:
+                conn.executemany("INSERT INTO metrics (run_id, step, name, value, wall) VALUES (?, ?, ?, ?, ?)", metrics)
+            if samples:
+                conn.executemany("INSERT INTO samples (run_id, step, prompt, text, created) VALUES (?, ?, ?, ?, ?)",
+                                 samples)
+            conn.execute("UPDATE runs SET step = ?, best_val_loss = ?, heartbeat = ? WHERE id = ?",
+                         (self.step, self.best_val_loss, now, self.run_id))
+
+        self._timed(write)
+        self._last_flush = self._last_heartbeat = now
+        self.flushes += 1
+
+    # ---- checkpoints -------------------------------------------------------------------------
+
+    def _add_checkpoint(self, event: CheckpointSaved) -> None:
+        val_loss = self.last_eval[1] if self.last_eval and self.last_eval[0] == event.step else None
+        is_best = self.best_step == event.step
+
+        def write(conn):
+            conn.execute("DELETE FROM checkpoints WHERE run_id = ? AND step = ?", (self.run_id, event.step))
+            conn.execute("UPDATE checkpoints SET is_latest = 0 WHERE run_id = ?", (self.run_id,))
+            if is_best:
+                conn.execute("UPDATE checkpoints SET is_best = 0 WHERE run_id = ?", (self.run_id,))
+            conn.execute("INSERT INTO checkpoints (run_id, step, dir, sha256, val_loss, is_latest, is_best, created) "
+                         "VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+                         (self.run_id, event.step, event.path, event.sha256, val_loss, int(is_best), now_iso()))
+
+        self._timed(write)
+        self._drop_checkpoints(lambda row: not row["is_latest"] and not row["is_best"])
+
+    def _drop_checkpoints(self, doomed: Callable[[dict[str, Any]], bool]) -> None:
+        """Delete the rows matching `doomed`, then their folders (a crash in between leaves a stray folder)."""
+        rows = [r for r in self.store.list_checkpoints(self.run_id) if doomed(r)]
+        if not rows:
+            return
+        self._timed(lambda conn: conn.executemany("DELETE FROM checkpoints WHERE id = ?", [(r["id"],) for r in rows]))
+        for row in rows:
+            remove_checkpoint_dir(self.store.path(row["dir"]))
+
+    def _timed(self, write: Callable[[Any], Any]) -> None:
+        started = time.perf_counter()
+        with self.store.transaction() as conn:
+            write(conn)
+        self.seconds_writing += time.perf_counter() - started

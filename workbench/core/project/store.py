@@ -1,0 +1,314 @@
+"""The project store: one folder per project, `project.db` (SQLite via sqlite-utils) plus files.
+
+Rules (DESIGN.md section 4): one connection per thread; WAL; busy timeout; foreign keys on; the
+schema version lives in `PRAGMA user_version` and ordered migrations bring older files up to date.
+Paths in the database are relative to the project folder, so a project can be moved or zipped.
+Files are written first (under a temporary name, then renamed); the row that points at them is
+written after they exist. Opening a project never writes to it unless it needs migrating or
+finds runs whose process died.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from workbench import __version__
+from workbench.core.base.errors import (
+    CorruptProjectError,
+    NewerSchemaError,
+    NotAProjectError,
+    NotFoundError,
+    ReadOnlyProjectError,
+    WorkbenchError,
+)
+from workbench.core.project.schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.core.project.sql import DB_NAME, decode_row, jsonable, split_sql, translate_error
+
+PROJECT_SUFFIX = ".wbproj"
+HEARTBEAT_STALE_S = 30.0
+ACTIVE_STATUSES = ("running", "paused")
+ARTIFACT_FOLDERS = ("datasets", "tokenizers", "caches", "runs")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class ProjectStore:
+    """A project folder and its database. Safe to share between threads (one connection each)."""
+
+    def __init__(self, root: Path, busy_timeout_ms: int = 5000) -> None:
+        self.root = Path(root).resolve()
+        self.db_path = self.root / DB_NAME
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # ---- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: str | Path, busy_timeout_ms: int = 5000) -> ProjectStore:
+        root = Path(root)
+        if (root / DB_NAME).exists():
+            raise WorkbenchError(f"a project already exists at {root}; open it instead")
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise WorkbenchError(f"{root} exists and is not an empty folder; choose a new name")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / f".probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ReadOnlyProjectError(f"cannot create a project at {root}: {exc.strerror}; choose a writable folder") from exc
+        store = cls(root, busy_timeout_ms)
+        try:
+            for folder in ARTIFACT_FOLDERS:
+                (root / folder).mkdir(exist_ok=True)
+            store._migrate()
+            store.set_meta("created", now_iso())
+        except BaseException:
+            store.close()
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        return store
+
+    @classmethod
+    def open(cls, root: str | Path, busy_timeout_ms: int = 5000, mark_stale: bool = True) -> ProjectStore:
+        root = Path(root)
+        if not root.exists():
+            raise NotAProjectError(f"no project at {root}; create one with `workbench new {root}`")
+        if not (root / DB_NAME).is_file():
+            raise NotAProjectError(f"{root} is not a workbench project (it has no {DB_NAME}); "
+                                   f"create one with `workbench new PATH`")
+        with open(root / DB_NAME, "rb") as fh:
+            head = fh.read(16)
+        if head and head != _SQLITE_MAGIC:
+            raise CorruptProjectError(f"the project database {root / DB_NAME} is damaged (not an SQLite file); "
+                                      "restore it from a backup or create a new project")
+        store = cls(root, busy_timeout_ms)
+        try:
+            version = store.schema_version()
+            if version > SCHEMA_VERSION:
+                raise NewerSchemaError(
+                    f"the project {root} was saved by a newer LM Workbench (schema {version}, this version "
+                    f"reads up to {SCHEMA_VERSION}); update LM Workbench to open it")
+            if version < SCHEMA_VERSION:
+                store._migrate()
+            if mark_stale:
+                store.mark_interrupted_runs()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection of its own (WAL, busy timeout, foreign keys), for a helper thread to use and close."""
+        return self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.db_path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.root) from exc
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's database handle (created on first use)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = self._connect()
+            with self._lock:
+                self._all_conns.append(conn)
+            db = sqlite_utils.Database(conn)
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all_conns:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._all_conns.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- schema --------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return int(self.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        self.execute("PRAGMA journal_mode = WAL")
+        version = self.schema_version()
+        for target, sql in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in split_sql(sql):
+                    self.db.conn.execute(statement)
+                self.db.conn.execute(f"PRAGMA user_version = {target}")
+        if version < SCHEMA_VERSION:
+            self.set_meta("app_version", __version__)
+
+    # ---- low-level helpers ---------------------------------------------------------------------
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.root) from exc
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.root) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception. Not re-entrant."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.root) from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise translate_error(exc, self.root) from exc
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        cols = ", ".join(row)
+        marks = ", ".join(f":{k}" for k in row)
+        cur = self.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", jsonable(row))
+        return int(cur.lastrowid)
+
+    def update(self, table: str, row_id: int, **fields: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        self.execute(f"UPDATE {table} SET {sets} WHERE id = :_id", {**jsonable(fields), "_id": row_id})
+
+    def path(self, relative: str | Path) -> Path:
+        """Absolute path of a project-relative path stored in the database."""
+        return self.root / relative
+
+    def relative(self, absolute: str | Path) -> str:
+        return Path(absolute).resolve().relative_to(self.root).as_posix()
+
+    def new_artifact_dir(self, kind: str) -> tuple[Path, Path]:
+        """A fresh temporary folder for an artefact and the final folder it will be renamed to.
+
+        Write everything into the first, then call `commit_artifact_dir(tmp, final)` and only then
+        insert the row that points at it.
+        """
+        slug = uuid.uuid4().hex[:12]
+        parent = self.root / kind
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = parent / f".tmp-{slug}"
+        tmp.mkdir()
+        return tmp, parent / slug
+
+    @staticmethod
+    def commit_artifact_dir(tmp: Path, final: Path) -> None:
+        tmp.rename(final)
+
+    # ---- meta ----------------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # ---- named things (datasets, tokenizers, runs) ---------------------------------------------
+
+    def _get_named(self, table: str, what: str, key: str | int) -> dict[str, Any]:
+        rows = self.query(f"SELECT * FROM {table} WHERE name = ?", (str(key),))
+        if not rows and str(key).isdigit():
+            rows = self.query(f"SELECT * FROM {table} WHERE id = ?", (int(key),))
+        if not rows:
+            names = [r["name"] for r in self.query(f"SELECT name FROM {table} ORDER BY id")]
+            known = ", ".join(names) if names else "none yet"
+            raise NotFoundError(f"no {what} named {key!r} in this project (known: {known})")
+        return decode_row(rows[0])
+
+    def _list(self, table: str) -> list[dict[str, Any]]:
+        return [decode_row(r) for r in self.query(f"SELECT * FROM {table} ORDER BY id")]
+
+    def name_taken(self, table: str, name: str) -> bool:
+        return bool(self.query(f"SELECT 1 FROM {table} WHERE name = ?", (name,)))
+
+    def get_dataset(self, key: str | int) -> dict[str, Any]:
+        return self._get_named("datasets", "dataset", key)
+
+    def list_datasets(self) -> list[dict[str, Any]]:
+        return self._list("datasets")
+
+    def get_tokenizer(self, key: str | int) -> dict[str, Any]:
+        return self._get_named("tokenizers", "tokenizer", key)
+
+    def list_tokenizers(self) -> list[dict[str, Any]]:
+        return self._list("tokenizers")
+
+    def get_run(self, key: str | int) -> dict[str, Any]:
+        return self._get_named("runs", "run", key)
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        return self._list("runs")
+
+    def get_token_cache(self, dataset_id: int, tokenizer_id: int) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM token_caches WHERE dataset_id = ? AND tokenizer_id = ?",
+                          (dataset_id, tokenizer_id))
+        return decode_row(rows[0]) if rows else None
+
+    # ---- runs ----------------------------------------------------------------------------------
+
+    def mark_interrupted_runs(self, stale_after_s: float = HEARTBEAT_STALE_S) -> list[int]:
+        """Runs still marked running/paused whose heartbeat is stale belonged to a dead process."""
+        cutoff = time.time() - stale_after_s
+        rows = self.query(
+            f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(ACTIVE_STATUSES))}) "
+            "AND (heartbeat IS NULL OR heartbeat < ?)", (*ACTIVE_STATUSES, cutoff))
+        ids = [r["id"] for r in rows]
+        for run_id in ids:
+            self.update("runs", run_id, status="interrupted",
+                        message="the process running this run stopped unexpectedly; resume it from its last checkpoint")
+        return ids
+
+    def list_checkpoints(self, run_id: int) -> list[dict[str, Any]]:
+        return [decode_row(r) for r in self.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))]
+
+    def metrics(self, run_id: int, name: str | None = None, since_id: int = 0) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM metrics WHERE run_id = ? AND id > ?"
+        params: tuple = (run_id, since_id)
+        if name:
+            sql += " AND name = ?"
+            params += (name,)
+        return self.query(sql + " ORDER BY id", params)

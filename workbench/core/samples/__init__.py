@@ -1,0 +1,1 @@
+"""Built-in sample datasets; word lists and plots (content) apart from the generators (logic)."""

@@ -1,0 +1,1 @@
+"""Character, byte-level BPE and pretrained tokenizers behind one `Tokenizer` interface."""

@@ -1,0 +1,1 @@
+"""The training loop as a generator: batches, optimizer, schedules, evaluation, estimates."""

@@ -1,0 +1,1 @@
+"""The Data panel: import, statistics, samples, tokenizers."""

@@ -1,0 +1,1 @@
+"""The Model panel: architecture, settings, estimates."""

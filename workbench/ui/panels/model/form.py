@@ -1,0 +1,291 @@
+"""The fields of the model panel: data, model shape, initialisation and training settings.
+
+`ModelForm` turns its fields into a `ModelSpec` and a `TrainSpec` and back. Settings the form does
+not show (weight decay, betas, ...) come from the specs last loaded, so they survive a round trip.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from workbench.core.base.specs import ModelSpec, TrainSpec
+from workbench.core.models.presets import PRESETS, apply_preset
+from workbench.ui.panels.model.choices import DEVICES
+from workbench.ui.widgets.forms import plain_label
+from workbench.ui.widgets.spec_form import LearningRateBox, combo, float_box, int_box, select_data
+
+ARCHITECTURES = (("gpt2", "GPT-2"), ("llama", "Llama"), ("bert", "BERT (masked)"), ("lstm", "LSTM"))
+INIT_KINDS = (("scratch", "From scratch"), ("folder", "Pretrained folder"), ("hub", "Hugging Face hub id"))
+SCHEDULES = (("cosine", "Cosine"), ("linear", "Linear"), ("constant", "Constant"))
+PRECISIONS = (("fp32", "fp32 (full)"), ("bf16", "bf16 (mixed)"), ("fp16", "fp16 (mixed, GPU)"), ("auto", "Automatic"))
+CUSTOM = ""
+SIZE_FIELDS = ("arch", "preset", "n_layer", "n_head", "n_kv_head", "n_embd")
+
+HELP = {
+    "dataset": "The dataset to train on",
+    "tokenizer": "Automatic: the dataset's newest tokenizer, or a new character tokenizer if it has none",
+    "init": "Start from random weights, or fine-tune a pretrained GPT-2, Llama or BERT model",
+    "init_source": "A Hugging Face model folder (config.json + model.safetensors) or a hub id already downloaded",
+    "arch": "GPT-2 and Llama predict the next token; BERT fills in masked tokens; LSTM is a recurrent baseline",
+    "preset": "Named model sizes; changing a size makes it Custom",
+    "n_layer": "Transformer blocks (LSTM layers)",
+    "n_head": "Attention heads per layer; the embedding size must be a multiple of it",
+    "n_kv_head": "Llama's grouped-query attention: key/value heads shared by groups of query heads",
+    "n_embd": "Width of the model (hidden size)",
+    "block_size": "Context: how many tokens the model sees at once",
+    "dropout": "Fraction of activations dropped while training (0 for small data is fine)",
+    "lr": "Peak learning rate, reached after warmup; type 3e-4 or 0.0003",
+    "schedule": "How the learning rate decays after warmup",
+    "warmup": "Steps over which the learning rate rises to its peak",
+    "batch_size": "Sequences per micro-batch",
+    "grad_accum": "Micro-batches per optimizer step: a larger effective batch without more memory",
+    "max_steps": "Optimizer steps of the run",
+    "eval_interval": "Steps between evaluations on the validation split (and checkpoints)",
+    "patience": "Stop after this many evaluations without improvement (off: never)",
+    "precision": "bf16 / fp16 autocast run faster on GPUs (bf16 also on recent CPUs) and use less memory",
+    "device": "Where to train",
+    "seed": "Random seed: the same seed and settings give the same run",
+    "num_threads": "CPU threads for training. Automatic keeps a core free for the window; on a small machine "
+                   "using every core trains faster at some cost in smoothness",
+}
+
+
+def _preset_label(name: str) -> str:
+    return f"{name} — {PRESETS[name].approx_params / 1e6:.1f}M parameters"
+
+
+
+def field_object_name(key: str) -> str:
+    """objectName of the form field for a spec key: "n_layer" -> "nLayerField"."""
+    head, *rest = key.split("_")
+    return head + "".join(part.capitalize() for part in rest) + "Field"
+
+class ModelForm(QWidget):
+    """Fields and their specs. `changed` fires on any edit; `presetChosen` when a preset is applied."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._base_model, self._base_train = ModelSpec(), TrainSpec()
+        self._vocab = 0
+        self._loading = False
+        m, t = self._base_model, self._base_train
+        self.dataset = combo((), HELP["dataset"])
+        self.dataset.setObjectName("trainDatasetCombo")
+        self.tokenizer = combo((), HELP["tokenizer"])
+        self.tokenizer.setObjectName("trainTokenizerCombo")
+        self.vocab_label = plain_label("-")
+        self.vocab_label.setObjectName("vocabLabel")
+        self.init = combo(INIT_KINDS, HELP["init"])
+        self.init_source = QLineEdit()
+        self.init_source.setObjectName("initSourceEdit")
+        self.init_source.setPlaceholderText("model folder or hub id, e.g. gpt2")
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setObjectName("browseInitButton")
+        self.arch = combo(ARCHITECTURES)
+        self.preset = combo(((CUSTOM, "Custom"), *((name, _preset_label(name)) for name in PRESETS)))
+        self.preset.setObjectName("presetCombo")
+        for index, name in enumerate(PRESETS, start=1):
+            self.preset.setItemData(index, PRESETS[name].description, Qt.ItemDataRole.ToolTipRole)
+        self.n_layer = int_box(1, 96, m.n_layer)
+        self.n_head = int_box(1, 128, m.n_head)
+        self.n_kv_head = int_box(0, 128, 0, special="same as heads")
+        self.n_embd = int_box(1, 16384, m.n_embd, 32)
+        self.block_size = int_box(1, 131072, m.block_size, 32, suffix=" tokens")
+        self.dropout = float_box(0.0, 0.99, m.dropout, 0.05, 2)
+        self.lr = LearningRateBox(t.lr)
+        self.schedule = combo(SCHEDULES)
+        self.warmup = int_box(0, 10_000_000, t.warmup, 10)
+        self.batch_size = int_box(1, 65536, t.batch_size)
+        self.grad_accum = int_box(1, 4096, t.grad_accum)
+        self.max_steps = int_box(1, 100_000_000, t.max_steps, 100)
+        self.eval_interval = int_box(1, 10_000_000, t.eval_interval, 50)
+        self.patience = int_box(0, 10_000, t.patience, special="off", suffix=" evaluations")
+        self.precision = combo(PRECISIONS)
+        self.device = combo(DEVICES)
+        self.seed = int_box(0, 2**31 - 1, t.seed)
+        self.num_threads = int_box(0, max(1, os.cpu_count() or 1), t.num_threads, special="automatic")
+        self.fields: dict[str, QWidget] = {key: getattr(self, key) for key in HELP}
+        for key, widget in self.fields.items():
+            widget.setToolTip(HELP[key])
+            if not widget.objectName():  # e.g. "nLayerField", "maxStepsField": names tests and tools can find
+                widget.setObjectName(field_object_name(key))
+        self.set_specs(m, t)
+        self._connect()
+
+    # ---- layout pieces (the panel arranges them) -----------------------------------------------
+
+    def data_box(self) -> QGroupBox:
+        return _group("Training data", (("Dataset", self.dataset), ("Tokenizer", self.tokenizer), ("Vocabulary", self.vocab_label)))
+
+    def model_box(self) -> QGroupBox:
+        source = QWidget()
+        row = QHBoxLayout(source)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.init_source, 1)
+        row.addWidget(self.browse_button)
+        self._source_row = source
+        box = _group("Model", (("Start from", self.init), ("Source", source), ("Architecture", self.arch),
+                               ("Preset", self.preset), ("Layers", self.n_layer), ("Attention heads", self.n_head),
+                               ("Key/value heads", self.n_kv_head), ("Embedding size", self.n_embd),
+                               ("Context", self.block_size), ("Dropout", self.dropout)))
+        self._model_form = box.layout()
+        self._update_enabled()
+        return box
+
+    def training_box(self) -> QGroupBox:
+        return _group("Training", (
+            ("Learning rate", self.lr), ("Schedule", self.schedule), ("Warmup steps", self.warmup),
+            ("Batch size", self.batch_size), ("Gradient accumulation", self.grad_accum), ("Steps", self.max_steps),
+            ("Evaluate every", self.eval_interval), ("Early stopping", self.patience),
+            ("Precision", self.precision), ("Device", self.device), ("CPU threads", self.num_threads),
+            ("Seed", self.seed)))
+
+    # ---- specs ---------------------------------------------------------------------------------
+
+    def specs(self) -> tuple[ModelSpec, TrainSpec]:
+        arch = self.arch.currentData()
+        kv = self.n_kv_head.value() if arch == "llama" and self.n_kv_head.value() > 0 else None
+        source = self.init_source.text().strip() if self.init.currentData() != "scratch" else ""
+        model = replace(self._base_model, arch=arch, n_layer=self.n_layer.value(), n_head=self.n_head.value(),
+                        n_kv_head=kv, n_embd=self.n_embd.value(), block_size=self.block_size.value(),
+                        dropout=round(self.dropout.value(), 4), vocab_size=self._vocab, init_from=source or None)
+        train = replace(self._base_train, lr=float(f"{self.lr.value():.6g}"), schedule=self.schedule.currentData(),
+                        warmup=self.warmup.value(), batch_size=self.batch_size.value(),
+                        grad_accum=self.grad_accum.value(), max_steps=self.max_steps.value(),
+                        eval_interval=self.eval_interval.value(), patience=self.patience.value(),
+                        precision=self.precision.currentData(), device=self.device.currentData(),
+                        seed=self.seed.value(), num_threads=self.num_threads.value())
+        return model, train
+
+    def set_specs(self, model: ModelSpec, train: TrainSpec, init_kind: str | None = None) -> None:
+        """Show `model` and `train` (values out of a field's range are clamped by the field)."""
+        self._loading = True
+        try:
+            self._base_model, self._base_train = model, train
+            select_data(self.arch, model.arch)
+            self.n_layer.setValue(model.n_layer)
+            self.n_head.setValue(model.n_head)
+            self.n_kv_head.setValue(model.n_kv_head or 0)
+            self.n_embd.setValue(model.n_embd)
+            self.block_size.setValue(model.block_size)
+            self.dropout.setValue(model.dropout)
+            self.init_source.setText(model.init_from or "")
+            select_data(self.init, init_kind or _init_kind(model.init_from))
+            self.lr.setValue(train.lr)
+            for box, key in ((self.schedule, train.schedule), (self.precision, train.precision),
+                             (self.device, train.device)):
+                select_data(box, key)
+            for name in ("warmup", "batch_size", "grad_accum", "max_steps", "eval_interval", "patience", "seed",
+                         "num_threads"):
+                getattr(self, name).setValue(getattr(train, name))
+            self._sync_preset()
+            self._update_enabled()
+        finally:
+            self._loading = False
+        self.changed.emit()
+
+    def set_vocab(self, size: int, text: str) -> None:
+        self._vocab = size
+        self.vocab_label.setText(text)
+
+    def show_model_sizes(self, model: ModelSpec) -> None:
+        """Show a pretrained model's own sizes in the (disabled) size fields, without a change signal."""
+        self._loading = True
+        try:
+            select_data(self.arch, model.arch)
+            for name in ("n_layer", "n_head", "n_embd"):
+                getattr(self, name).setValue(getattr(model, name))
+            self.n_kv_head.setValue(model.n_kv_head or 0)
+            self._sync_preset()
+        finally:
+            self._loading = False
+
+    # ---- reactions -----------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        for key, widget in self.fields.items():
+            if key == "preset":
+                widget.currentIndexChanged.connect(self._on_preset)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_edit)
+            elif isinstance(widget, QLineEdit):
+                widget.textChanged.connect(self._on_edit)
+            elif hasattr(widget, "valueChanged"):
+                widget.valueChanged.connect(self._on_edit)
+        self.browse_button.clicked.connect(self._browse)
+
+    @Slot()
+    def _on_edit(self) -> None:
+        if self._loading:
+            return
+        self._loading = True
+        try:
+            self._sync_preset()
+            self._update_enabled()
+        finally:
+            self._loading = False
+        self.changed.emit()
+
+    @Slot()
+    def _on_preset(self) -> None:
+        name = self.preset.currentData()
+        if self._loading or not name:
+            return
+        model, train = self.specs()
+        self.set_specs(apply_preset(model, name), train, self.init.currentData())
+
+    @Slot()
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Pretrained Model Folder", self.init_source.text())
+        if folder:
+            select_data(self.init, "folder")
+            self.init_source.setText(folder)
+
+    def _sync_preset(self) -> None:
+        sizes = (self.n_layer.value(), self.n_head.value(), self.n_embd.value(), self.block_size.value())
+        match = next((name for name, p in PRESETS.items() if (p.n_layer, p.n_head, p.n_embd, p.block_size) == sizes),
+                     CUSTOM)
+        select_data(self.preset, match)
+
+    def _update_enabled(self) -> None:
+        arch, kind = self.arch.currentData(), self.init.currentData()
+        pretrained = kind != "scratch"
+        for name in SIZE_FIELDS:
+            self.fields[name].setEnabled(not pretrained)
+        self.n_head.setEnabled(not pretrained and arch != "lstm")  # an LSTM has no attention
+        self.n_kv_head.setEnabled(not pretrained and arch == "llama")
+        self.init_source.setEnabled(pretrained)
+        self.browse_button.setEnabled(kind == "folder")
+        if hasattr(self, "_model_form"):
+            self._model_form.setRowVisible(self._source_row, pretrained)
+
+
+def _init_kind(source: str | None) -> str:
+    if not source:
+        return "scratch"
+    return "folder" if Path(source).expanduser().is_dir() else "hub"
+
+
+def _group(title: str, rows: tuple[tuple[str, QWidget], ...]) -> QGroupBox:
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for label, widget in rows:
+        form.addRow(label, widget)
+    return box
