@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import project_digest, run_cli
+from shared_data import SHAKESPEARE
 
 from workbench.cli import main
 from workbench.core.ops.catalog import load_project_tokenizer
 from workbench.core.project.schema import SCHEMA_VERSION
 from workbench.core.project.store import ProjectStore
 
-SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
+SHAKE = SHAKESPEARE  # the shared 1.1 MB text
 
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared_data import SHAKESPEARE
 
 from workbench.ui.jobs import backends
 
 pytestmark = [pytest.mark.slow, pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
-SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
+SHAKE = SHAKESPEARE  # the shared 1.1 MB text
 
 
 @pytest.fixture

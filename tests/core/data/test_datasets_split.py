@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import SHAKESPEARE
 
 import workbench.core.data.importer as datasets
 import workbench.core.data.split as dataset_split
@@ -15,8 +16,6 @@ from workbench.core.base.errors import ImportFailedError, WorkbenchError
 from workbench.core.base.events import Progress, run_to_end
 from workbench.core.base.specs import DatasetSpec
 from workbench.core.data.importer import DOC_SEPARATOR, import_dataset
-
-SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 
 
 def run(gen):

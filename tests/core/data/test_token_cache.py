@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import SHAKESPEARE
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.events import Progress, run_to_end
@@ -16,9 +17,6 @@ from workbench.core.data.token_cache import build_token_cache, cache_dtype, open
 from workbench.core.tokenizers.bpe import new_bpe_backend
 from workbench.core.tokenizers.text import iter_text_chunks, split_pieces
 from workbench.core.tokenizers.tokenizer import Tokenizer, train_tokenizer
-
-SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
-
 
 
 def need_shakespeare() -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_data import SHAKESPEARE
 
 from workbench.core.base.errors import InvalidSpecError, WorkbenchError
 from workbench.core.base.events import Progress, run_to_end
@@ -16,7 +17,6 @@ from workbench.core.base.specs import TokenizerSpec
 from workbench.core.tokenizers.pretrained import hub_offline
 from workbench.core.tokenizers.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
 
-SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
 UNICODE_TEXT = (
     "Hello, world! It's 3.14 o'clock.\n"
     "日本語のテキスト。中文字符 한국어\n"

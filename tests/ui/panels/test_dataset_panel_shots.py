@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from shared_data import SHAKESPEARE
 
 from workbench.core.base.events import Progress, run_to_end
 from workbench.core.project.store import ProjectStore
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
                                         "This plugin does not support raise")]  # a floating dock
 
-SHAKE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare.txt"
+SHAKE = SHAKESPEARE  # the shared 1.1 MB text
 
 
 def drive(gen):
