@@ -14,8 +14,8 @@ spent writing the run's records. Goals: >= 1.1x the reference's tokens/s; valida
 2000 <= 1.89. Both loops use every core (`--threads` to change), not the engine's thread probe.
 The workbench run goes through the whole engine with its defaults for what the configuration leaves
 open: project, import, tokenizer, `create_run`, `train`. Its batches are windows without replacement
-(`core.train_data.BatchSampler`), the reference's uniform random starts as in nanoGPT; its block
-weights start at std 1/sqrt(fan_in) (`core.model_init`), nanoGPT's at 0.02.
+(`core.training.batches.BatchSampler`), the reference's uniform random starts as in nanoGPT; its block
+weights start at std 1/sqrt(fan_in) (`core.models.init_weights`), nanoGPT's at 0.02.
 """
 
 from __future__ import annotations

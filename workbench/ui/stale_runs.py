@@ -1,11 +1,11 @@
 """Notice, while the window is open, runs whose training process died.
 
-A run being trained writes a heartbeat every few seconds (`core.run_records`). Opening a project marks
+A run being trained writes a heartbeat every few seconds (`core.project.run_records`). Opening a project marks
 runs with a stale heartbeat `interrupted`; this watcher repeats that check every `interval_ms` while a
 project stays open, so a `workbench train` killed in a terminal (or a crashed process) shows as
 interrupted, and resumable, without reopening the project.
 
-A run's own heartbeat thread (`core.run_records`) keeps it fresh through long steps; the check is
+A run's own heartbeat thread (`core.project.run_records`) keeps it fresh through long steps; the check is
 also skipped while this window trains, as a second guard: this window knows its own run is alive.
 """
 
