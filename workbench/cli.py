@@ -8,14 +8,15 @@ one `error: ...` line on stderr and exit code 2, with the project left as it was
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
 from workbench import __version__
+from workbench.commands import data, evaluate, project, train
+from workbench.commands import inspect as inspect_commands  # not the standard library's `inspect`
 
-# Modules under workbench.commands, each registering one or more subcommands.
-COMMAND_MODULES = ("project", "data", "train", "inspect", "evaluate")
+# Each registers one or more subcommands, in this order in `workbench --help`.
+COMMAND_MODULES = (project, data, train, inspect_commands, evaluate)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     gui = sub.add_parser("gui", help="open the GUI")
     gui.add_argument("project", nargs="?", help="project folder to open")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"workbench.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"workbench.commands.{name}":
-                raise
-            continue  # not written yet
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 
@@ -64,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.self_test:
             from workbench.selftest import run_self_test
 
-            return run_self_test(as_json=args.self_test_json)
+            return run_self_test(main, as_json=args.self_test_json)
         if args.command in (None, "gui"):
             return _run_gui(getattr(args, "project", None), demo=args.demo)
         return int(args.handler(args) or 0)

@@ -156,6 +156,40 @@ def test_bad_inputs_exit_2_and_leave_the_project_unchanged(project, tmp_path, ca
     assert not failures, "\n".join(failures)
 
 
+def test_import_refuses_binary_and_blank_files_and_takes_an_encoding(project, tmp_path, capsys):
+    """Issue 10, defect 7: binary is not text, whitespace is not text, and a cp1252 file imports exactly."""
+    western = "Café déjà vu — “quoted” naïve façade, 5 €\n"
+    (tmp_path / "western.txt").write_bytes(western.encode("cp1252") * 10)
+    (tmp_path / "blank.txt").write_text(" \n\t\n  \r\n", encoding="utf-8")
+    (tmp_path / "program").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(3000))
+    (tmp_path / "ok.txt").write_text("fine text\n", encoding="utf-8")
+    bad = [
+        (["import", project, tmp_path / "program", "--name", "b1"], "not text"),
+        (["import", project, tmp_path / "blank.txt", "--name", "b2"], "only whitespace"),
+        (["import", project, tmp_path / "western.txt", "--name", "b3"], "--encoding cp1252"),
+        (["import", project, tmp_path / "ok.txt", "--name", "b4", "--encoding", "klingon"], "unknown text encoding"),
+        (["import", project, tmp_path / "ok.txt", "--name", "b5", "--encoding", "base64"], "unknown text encoding"),
+    ]
+    for argv, word in bad:
+        before = project_digest(project)
+        code, _, err = run_cli(capsys, *argv)
+        assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1, err
+        assert word in err and "UTF-16" not in err, err
+        assert project_digest(project) == before
+
+    root = tmp_path / "w.wbproj"
+    run_cli(capsys, "new", root)
+    code, out, err = run_cli(capsys, "import", root, tmp_path / "western.txt", "--name", "w", "--encoding", "cp1252",
+                             "--val-fraction", "0", "--json")
+    assert code == 0, err
+    with ProjectStore.open(root) as store:
+        row = store.get_dataset("w")
+        text = (store.path(row["dir"]) / "train.txt").read_text(encoding="utf-8")
+    assert text == western * 10 and "\ufffd" not in text
+    assert row["spec"]["encoding"] == "cp1252"
+    assert json.loads(out)["stats"]["encodings"] == {str(tmp_path / "western.txt"): "cp1252"}
+
+
 def test_damaged_and_future_projects_are_refused_unchanged(tmp_path, capsys):
     corrupt = tmp_path / "corrupt.wbproj"
     corrupt.mkdir()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_helpers import make_runs_project, project_digest, run_cli
+from PIL import Image
 
 from workbench.core.project.store import ProjectStore, now_iso
 
@@ -96,9 +97,10 @@ def test_attention_json_and_selection(project, capsys):
 
 
 def _png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
+    with Image.open(path) as image:  # an independent reader: Pillow, not our own code
+        assert image.format == "PNG"
+        image.load()  # decodes every row: a truncated or corrupt file raises here
+        return image.size
 
 
 def test_attention_png_head_and_grid(project, tmp_path, capsys):
@@ -111,6 +113,26 @@ def test_attention_png_head_and_grid(project, tmp_path, capsys):
     (hw, hh), (gw, gh), (lw, lh) = _png_size(head), _png_size(grid), _png_size(layer)
     assert hw > 100 and hh > 100
     assert gw == lw and gh > lh  # the same two heads side by side; one row of tiles instead of two
+
+
+def test_attention_svg_when_the_file_name_says_so(project, tmp_path, capsys):
+    svg = tmp_path / "head.svg"
+    code, out, err = run_cli(capsys, "attention", project, "--run", "gpt2", "--text", "the king", "--layer", 0,
+                             "--head", 0, "--png", svg)
+    assert code == 0 and out == f"wrote {svg}\n" and err == ""
+    assert svg.read_text().startswith("<?xml") and "<svg" in svg.read_text()
+
+
+def test_attention_png_names_the_characters_no_font_has(tmp_path, capsys):
+    from workbench.commands.inspect import _write_png
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one note from us, not a matplotlib warning per glyph
+        _write_png(tmp_path / "a.png", np.full((1, 1, 2, 2), 0.5), ["\ue000", "café"], "run", [0], [0])
+    err = capsys.readouterr().err
+    assert err.startswith("note: no installed font can draw '\\ue000'") and "café" not in err
+    with Image.open(tmp_path / "a.png") as image:
+        assert image.format == "PNG"  # the figure is still written, with a box for that character
 
 
 @pytest.mark.parametrize("args, message", [

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from workbench.core.base.events import EvalFinished, StepLogged, TokenGenerated
+from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore, now_iso
 from workbench.ui.panels.attention.panel import AttentionPanel
+from workbench.ui.panels.dataset.panel import DatasetPanel
 from workbench.ui.panels.playground.panel import PlaygroundPanel
 from workbench.ui.panels.training.panel import TrainingPanel
 from workbench.ui.widgets.curves import LossPlot
+from workbench.ui.widgets.forms import human_count
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING")]
 
@@ -82,6 +87,35 @@ def test_playground_seed_random_or_fixed(qtbot):
     assert panel.seed.text() == "random" and panel.sample_spec().seed is None
     panel.seed.setValue(7)
     assert panel.sample_spec().seed == 7
+
+
+def test_playground_samples_with_the_command_lines_defaults(qtbot):
+    from workbench.cli import build_parser
+    from workbench.commands.inspect import _sample_spec
+
+    panel = PlaygroundPanel()
+    qtbot.addWidget(panel)
+    defaults = SampleSpec()
+    assert replace(panel.sample_spec(), seed=None) == defaults  # temperature 1.0, not a GUI-only 0.8
+    args = build_parser().parse_args(["generate", "p.wbproj", "--run", "r", "--prompt", "Once"])
+    assert replace(_sample_spec(args), seed=None) == defaults
+    generate_help = build_parser()._subparsers._group_actions[0].choices["generate"].format_help()
+    assert f"default {defaults.temperature}" in " ".join(generate_help.split())
+
+
+def test_counts_read_with_one_space(qtbot, tmp_path):
+    assert human_count(8, " chars") == "8 chars"
+    assert (human_count(1_500, " chars"), human_count(512, "B"), human_count(2_048, "B")) == ("1.5 k chars", "512 B",
+                                                                                             "2.0 kB")
+    with ProjectStore.create(tmp_path / "p.wbproj") as store:
+        store.insert("datasets", {"name": "tiny", "dir": "datasets/t", "format": "txt", "sources": [], "spec": {},
+                                  "stats": {}, "train_chars": 8, "val_chars": 5, "documents": 1, "sha256": "0" * 64,
+                                  "created": now_iso()})
+        panel = DatasetPanel()
+        qtbot.addWidget(panel)
+        panel.set_project(store)
+        assert (panel.datasets.cell_text(0, 1), panel.datasets.cell_text(0, 2)) == ("8 chars", "5 chars")
+        panel.set_project(None)
 
 
 def test_training_panel_batches_become_curves(qtbot):

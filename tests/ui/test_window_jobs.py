@@ -68,7 +68,7 @@ def test_a_run_that_fails_inside_the_loop_is_shown(qtbot, window, project, shown
 
     job = window.jobs.run_training(diverging, "Training test", 10)
     qtbot.waitUntil(lambda: not job.is_active, timeout=20_000)
-    assert shown_errors == [("the loss became nan at step 1; lower --lr", "")]
+    assert shown_errors == [("the loss became nan at step 1; lower the learning rate", "")]  # the window's words
 
 
 def test_status_bar_shows_progress_and_eta(qtbot, window, project):
@@ -125,7 +125,7 @@ def test_failure_shows_the_error_dialog_and_logs_it(qtbot, window, shown_errors,
         window.jobs.run_training(functools.partial(failing, Probe(), WorkbenchError("the dataset is too short; "
                                                                                     "use a smaller --block-size")),
                                  "doomed", 10)
-    assert shown_errors == [("the dataset is too short; use a smaller --block-size", "")]
+    assert shown_errors == [("the dataset is too short; use a smaller context", "")]  # the window's words
     assert "the dataset is too short" in caplog.text
     assert not window.panels.training.stop_button.isEnabled()
 
@@ -219,7 +219,7 @@ def test_warm_up_reports_what_it_loads_and_the_device(qtbot, window, monkeypatch
     from workbench.ui import warmup
     from workbench.ui.jobs import controller as job_controller
 
-    monkeypatch.setattr(job_controller, "warm_up", functools.partial(warmup.warm_up, (("json", "JSON"),)))
+    monkeypatch.setattr(job_controller, "warm_up", functools.partial(warmup.warm_up, (("json", "JSON", lambda: None),)))
     with qtbot.waitSignal(window.runner.jobFinished, timeout=30_000):
         window.jobs.start_warm_up()
     assert window.status.device_label.text().startswith("Device: ")

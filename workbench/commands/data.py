@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=0.1, help="share held out for validation (default 0.1)")
     p.add_argument("--seed", type=int, default=1337, help="seed of the train/validation split")
     p.add_argument("--replace-invalid", action="store_true", help="replace undecodable bytes instead of failing")
+    p.add_argument("--encoding", default="auto", metavar="NAME",
+                   help="text encoding of the files: auto (a byte-order mark, else UTF-8; the default), utf-8, "
+                        "utf-16, cp1252, latin-1 or any Python codec name")
     p.add_argument("--no-nfc", action="store_true", help="keep the text's Unicode normalisation as it is")
     p.add_argument("--keep-newlines", action="store_true", help="keep \\r\\n and \\r line ends as they are")
     p.add_argument("--strip", action="store_true", help="strip whitespace around each document, drop empty ones")
@@ -92,7 +95,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             spec = DatasetSpec(name=args.name, format=args.format, field=args.field, val_fraction=args.val_fraction,
                                seed=args.seed, replace_invalid=args.replace_invalid, normalize_newlines=not args.keep_newlines,
-                               nfc=not args.no_nfc, strip=args.strip)
+                               nfc=not args.no_nfc, strip=args.strip,
+                               encoding=args.encoding)
             row = drive(import_into_project(store, args.files, spec), args.json)
     stats = row["stats"]
     payload = {"dataset": {k: row[k] for k in ("id", "name", "format", "train_chars", "val_chars", "documents", "sha256")},

@@ -22,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from workbench.commands.common import add_json_flag, emit, open_project
+from workbench.core.base.specs import SampleSpec
+
+# The defaults are SampleSpec's, the same the playground starts from; the flags default to None
+# so that only what the user typed is passed to SampleSpec (and the help shows its defaults).
+SAMPLE_DEFAULTS = SampleSpec()
 
 SAMPLE_FLAGS = ("max_new_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed",
                 "num_samples")
@@ -31,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="sample text from a run's checkpoint (or fill [MASK] for BERT)")
     _common(p)
     p.add_argument("--prompt", required=True, help="text to continue; for BERT runs, text with [MASK]")
-    p.add_argument("--max-new-tokens", type=int, help="default 200")
-    p.add_argument("--temperature", type=float, help="0 = greedy; default 1.0")
+    p.add_argument("--max-new-tokens", type=int, help=f"default {SAMPLE_DEFAULTS.max_new_tokens}")
+    p.add_argument("--temperature", type=float, help=f"0 = greedy; default {SAMPLE_DEFAULTS.temperature}")
     p.add_argument("--top-k", type=int, help="keep the k most likely tokens (0 = off)")
     p.add_argument("--top-p", type=float, help="nucleus: keep the most likely tokens up to this probability")
     p.add_argument("--min-p", type=float, help="drop tokens below this fraction of the top probability")
@@ -52,7 +57,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="text longer than the context: keep its last block (truncate) or slide a window")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document with the weights")
-    out.add_argument("--png", metavar="FILE", help="write a heatmap (one head with --layer/--head, else a grid)")
+    out.add_argument("--png", metavar="FILE",
+                     help="write a heatmap: PNG, or SVG if FILE ends in .svg (one head with --layer/--head, else a grid)")
     p.set_defaults(handler=cmd_attention)
 
 
@@ -67,7 +73,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _sample_spec(args: argparse.Namespace):
     from workbench.core.base.errors import InvalidSpecError
-    from workbench.core.base.specs import SampleSpec
 
     if args.prompt == "":
         raise InvalidSpecError("--prompt is empty; give the text the model should continue")
@@ -224,14 +229,19 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
 
 def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads: list[int]) -> None:
-    from workbench.core.attention.figures import render_grid, render_head, write_png
+    """The heatmap as a PNG (an SVG when `path` ends in .svg); a note names characters no font has."""
+    from workbench.core.attention.figures import missing_glyphs, render_grid, render_head, save_figure
     from workbench.core.base.errors import WorkbenchError
 
     if len(layers) == 1 and len(heads) == 1:
-        image = render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")
+        figure = render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")
     else:
-        image = render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
+        figure = render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
+    missing = missing_glyphs([title, *tokens])
+    if missing:
+        sys.stderr.write(f"note: no installed font can draw {missing[:20]!r}, shown as boxes; "
+                         "install a font that covers them (Noto Sans CJK for Chinese, Japanese, Korean)\n")
     try:
-        write_png(path, image)
+        save_figure(figure, path)
     except OSError as exc:
         raise WorkbenchError(f"cannot write {path}: {exc.strerror}; choose a writable --png path") from exc

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.ui.settings import APP_NAME, log_dir
+from workbench.ui.wording import for_window
 
 log = logging.getLogger("workbench")
 LOG_FILE = "workbench.log"
@@ -58,8 +59,9 @@ def install_qt_message_handler() -> None:
 
 
 def build_error_box(parent: QWidget | None, message: str, details: str = "", title: str = "") -> QMessageBox:
+    # The core words its messages for the command line (--block-size); the dialog uses the window's words.
     box = QMessageBox(QMessageBox.Icon.Critical if details else QMessageBox.Icon.Warning,
-                      title or APP_NAME, message, QMessageBox.StandardButton.Ok, parent)
+                      title or APP_NAME, for_window(message), QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("errorDialog")
     box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote user input: never rich text
     if details:

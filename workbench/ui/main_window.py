@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QScreen
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from workbench.core.base.errors import WorkbenchError
@@ -29,6 +29,8 @@ from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
 
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
+DEFAULT_SIZE = QSize(1360, 860)
+FRAME_ALLOWANCE = 40  # the title bar and frame the window manager adds around the window's own size
 DOCK_AREA = Qt.DockWidgetArea
 
 
@@ -84,7 +86,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(docks["playground"], docks["attention"])
         docks["playground"].raise_()
-        self.resize(1360, 860)
+        self.resize(_default_size(self.screen() or QGuiApplication.primaryScreen()))
         self.resizeDocks([docks["dataset"], docks["training"]], [470, 890], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["dataset"], docks["model"]], [330, 470], Qt.Orientation.Vertical)
         self.resizeDocks([docks["training"], docks["playground"]], [480, 320], Qt.Orientation.Vertical)
@@ -319,6 +321,15 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state, STATE_VERSION)
+
+
+def _default_size(screen: QScreen | None) -> QSize:
+    """The first-run size: DEFAULT_SIZE, made smaller where the screen's free area (less task bars)
+    is smaller, e.g. 1366x768 laptops; the saved geometry replaces it on later runs."""
+    if screen is None:
+        return DEFAULT_SIZE
+    free = screen.availableGeometry()
+    return DEFAULT_SIZE.boundedTo(QSize(free.width(), free.height() - FRAME_ALLOWANCE))
 
 
 def _free_name(stem: str, taken: set[str]) -> str:

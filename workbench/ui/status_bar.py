@@ -7,6 +7,7 @@ import time
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from workbench.ui.widgets.forms import plain_label
+from workbench.ui.wording import for_window
 
 
 def format_eta(seconds: float | None) -> str:
@@ -34,8 +35,12 @@ class WorkbenchStatusBar(QStatusBar):
         self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(True)
         self.device_label = self._label("deviceStatus", "Device: not checked yet")
+        self.loading_label.setVisible(False)
         self.addWidget(self.project_label)
-        self.addWidget(self.loading_label)
+        # Permanent, so a temporary message (showMessage) is drawn left of it, never over it: a plain
+        # widget is hidden by a message, and showing one while a message is up draws the two texts
+        # on top of each other.
+        self.addPermanentWidget(self.loading_label)
         self.addPermanentWidget(self.job_label)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.device_label)
@@ -49,6 +54,10 @@ class WorkbenchStatusBar(QStatusBar):
             return
         self._paused, self._start_step = paused, 0
         self.job_label.setText(f"{self._title}  paused" if paused else self._title)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        """Job messages come from the core in the command line's words; show them in the window's."""
+        super().showMessage(for_window(text), timeout)
 
     def _label(self, name: str, text: str) -> QLabel:
         label = plain_label(text, wrap=False)

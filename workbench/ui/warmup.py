@@ -1,35 +1,49 @@
 """Warm-up after the window is painted: import PyTorch and transformers on a background job.
 
-Yields a `Notice` before each slow import (the status bar shows it), then returns which engines are
-usable; `describe_device` names the compute device once torch is loaded.
+Yields a `Notice` before each slow import (the status bar shows it), then loads every engine and
+returns which are usable; `describe_device` names the compute device once torch is loaded.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from workbench.core.base.events import Notice
-from workbench.ui.jobs.backends import ENGINES, import_heavy
-
-HEAVY_MODULES = (("torch", "PyTorch"), ("transformers", "transformers"))
+from workbench.ui.jobs.backends import ENGINES, heavy_imports
 
 
-def warm_up(modules: tuple[tuple[str, str], ...] = HEAVY_MODULES, check_engines: bool = True) -> Iterator[Notice]:
+def _import_torch() -> None:
+    with heavy_imports():
+        import torch  # noqa: F401
+
+
+def _import_transformers() -> None:
+    with heavy_imports():
+        import transformers  # noqa: F401
+
+
+# (module, label for the status bar, what imports it): the name only tells whether it is loaded yet.
+HEAVY_MODULES: tuple[tuple[str, str, Callable[[], None]], ...] = (
+    ("torch", "PyTorch", _import_torch), ("transformers", "transformers", _import_transformers))
+
+
+def warm_up(modules: tuple[tuple[str, str, Callable[[], None]], ...] = HEAVY_MODULES,
+            check_engines: bool = True) -> Iterator[Notice]:
     """Returns {"engines": {key: "" when usable, else why not}}.
 
     It does not touch torch's thread count: the training engine sets it once, before its first
     torch work, leaving a core for the GUI (DESIGN.md section 3)."""
-    for module, label in modules:
+    for module, label, load in modules:
         if module not in sys.modules:
             yield Notice(f"Loading {label}…", level="info")
-            import_heavy(module)
+            load()
     engines: dict[str, str] = {}
     if check_engines:
         for engine in ENGINES:
             yield Notice(f"Loading {engine.key}…", level="info")
-            engines[engine.key] = engine.status(deep=True)
+            engines[engine.key] = engine.problem()
     return {"engines": engines}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psutil
 import pytest
 import torch
 
@@ -33,6 +34,25 @@ def test_memory_readings():
     total = devices.total_memory_bytes(torch.device("cpu"))
     available = devices.available_memory_bytes("cpu")
     assert total > 2**28 and 0 < available <= total
+
+
+def test_cpu_memory_readings_are_psutils():
+    # The same reading on every OS (the hand-written macOS path returned the total as "available").
+    memory = psutil.virtual_memory()
+    assert devices.total_memory_bytes("cpu") == memory.total
+    available = devices.available_memory_bytes("cpu")
+    assert 0 < available < memory.total
+    assert available == pytest.approx(psutil.virtual_memory().available, rel=0.05)
+    rss_mb = psutil.Process().memory_info().rss / 2**20
+    assert devices.memory_mb("cpu") == pytest.approx(rss_mb, rel=0.05)
+
+
+def test_available_memory_follows_psutil(monkeypatch):
+    # psutil is the one source: a machine with 3 of 16 GiB free reads 3 GiB on any platform.
+    reading = type("svmem", (), {"total": 16 * 2**30, "available": 3 * 2**30})()
+    monkeypatch.setattr(devices.psutil, "virtual_memory", lambda: reading)
+    assert devices.total_memory_bytes("cpu") == 16 * 2**30
+    assert devices.available_memory_bytes("cpu") == 3 * 2**30
 
 
 def test_autocast_per_precision():

@@ -106,8 +106,9 @@ def test_whitespace_only_file_is_refused_when_stripping(tmp_path):
     src.write_text(" \n\t\n ", encoding="utf-8")
     with pytest.raises(ImportFailedError, match="contains no text to import"):
         run(import_dataset([src], spec(strip=True), tmp_path / "out"))
-    result, _ = run(import_dataset([src], spec(), tmp_path / "out"))
-    assert result.documents == 1
+    # Issue 10 (defect 7): without stripping it used to become one document of whitespace.
+    with pytest.raises(ImportFailedError, match="contains no text to import: it holds only whitespace"):
+        run(import_dataset([src], spec(), tmp_path / "out"))
 
 
 def test_missing_file(tmp_path):

@@ -16,7 +16,7 @@ from workbench.core.base.specs import TokenizerSpec
 from workbench.core.data.token_cache import build_token_cache, cache_dtype, open_token_cache
 from workbench.core.tokenizers.bpe import new_bpe_backend
 from workbench.core.tokenizers.text import iter_text_chunks, split_pieces
-from workbench.core.tokenizers.tokenizer import Tokenizer, train_tokenizer
+from workbench.core.tokenizers.tokenizer import WorkbenchTokenizer, train_tokenizer
 
 
 def need_shakespeare() -> Path:
@@ -26,7 +26,7 @@ def need_shakespeare() -> Path:
 
 
 @pytest.fixture(scope="module", params=["char", "bpe"])
-def shakespeare_tokenizer(request, tmp_path_factory) -> Tokenizer:
+def shakespeare_tokenizer(request, tmp_path_factory) -> WorkbenchTokenizer:
     source = need_shakespeare()
     spec = TokenizerSpec(name=request.param, kind=request.param, vocab_size=4096)
     _, tok = run_to_end(train_tokenizer(spec, source, tmp_path_factory.mktemp("tok") / "t"))

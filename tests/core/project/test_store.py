@@ -228,3 +228,56 @@ def test_json_columns_round_trip(tmp_path):
                                        "train_spec": {"lr": 0.001}, "status": "queued", "dir": "runs/r", "created": "t"})
         row = store.get_run(run_id)
         assert row["model_spec"] == {"n_layer": 2} and row["train_spec"] == {"lr": 0.001}
+
+
+# A later migration as a user might write one: a `;` inside a string literal, a comment and a trigger body.
+_V_NEXT = """
+INSERT INTO meta (key, value) VALUES ('motto', 'train; evaluate; repeat');  -- a comment; with a semicolon
+CREATE TRIGGER runs_status_note AFTER UPDATE OF status ON runs BEGIN
+    UPDATE runs SET message = 'status changed; see the log' WHERE id = NEW.id;
+END;
+"""
+
+
+def _with_next_migration(monkeypatch, sql: str) -> None:
+    from workbench.core.project import schema
+    from workbench.core.project import store as store_module
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, sql])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+
+
+def test_migration_with_semicolons_in_literals_and_trigger_bodies(tmp_path, monkeypatch):
+    root = tmp_path / "p.wbproj"
+    ProjectStore.create(root).close()
+    _with_next_migration(monkeypatch, _V_NEXT)
+    with ProjectStore.open(root) as store:
+        assert store.schema_version() == SCHEMA_VERSION + 1
+        assert store.get_meta("motto") == "train; evaluate; repeat"
+        run_id = _insert_run(store, status="queued")
+        store.update("runs", run_id, status="finished")
+        assert store.get_run(run_id)["message"] == "status changed; see the log"
+
+
+def test_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    root = tmp_path / "p.wbproj"
+    ProjectStore.create(root).close()
+    _with_next_migration(monkeypatch, "CREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);")
+    with pytest.raises(WorkbenchError, match="no_such_table"):
+        ProjectStore.open(root)
+    assert "half_done" not in _tables(root / DB_NAME)
+    con = sqlite3.connect(root / DB_NAME)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        con.close()
+
+
+def test_writes_to_a_misspelt_table_or_a_missing_row_fail(tmp_path):
+    root = tmp_path / "p.wbproj"
+    with ProjectStore.create(root) as store:
+        with pytest.raises(WorkbenchError, match="no table 'metric'"):  # sqlite-utils would create it
+            store.insert("metric", {"run_id": 1, "step": 1, "name": "loss", "value": 2.0, "wall": 0.0})
+        with pytest.raises(NotFoundError, match="no row 42 in runs"):
+            store.update("runs", 42, status="finished")
+    assert "metric" not in _tables(root / DB_NAME)

@@ -15,7 +15,7 @@ from workbench.core.base.errors import InvalidSpecError, WorkbenchError
 from workbench.core.base.events import Progress, run_to_end
 from workbench.core.base.specs import TokenizerSpec
 from workbench.core.tokenizers.pretrained import hub_offline
-from workbench.core.tokenizers.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
+from workbench.core.tokenizers.tokenizer import WorkbenchTokenizer, load_tokenizer, train_tokenizer
 
 UNICODE_TEXT = (
     "Hello, world! It's 3.14 o'clock.\n"
@@ -28,7 +28,7 @@ UNICODE_TEXT = (
 
 
 
-def train(tmp_path: Path, text: str | Path, kind: str, **spec_fields) -> Tokenizer:
+def train(tmp_path: Path, text: str | Path, kind: str, **spec_fields) -> WorkbenchTokenizer:
     if isinstance(text, Path):
         source = text
     else:

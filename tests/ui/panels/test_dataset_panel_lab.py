@@ -155,6 +155,31 @@ def test_train_bpe_and_compare_side_by_side(qtbot, window, text_project, shown_e
     assert b.view.token_count() == 0 and "Choose a tokenizer" in b.view.placeholderText()
 
 
+def test_a_second_tokenizer_is_shown_beside_the_first(qtbot, window, text_project, shown_errors):
+    """Issue 10, defect 2: after training a second tokenizer both columns showed the new one."""
+    panel = open_lab(window, text_project)
+    lab = panel.lab
+    char_id = train(qtbot, panel, "char", "chars")
+    assert (lab.columns["a"].tokenizer_id(), lab.columns["b"].tokenizer_id()) == (char_id, None)
+    bpe_id = train(qtbot, panel, "bpe", "bpe-small", vocab_size=300)
+    assert shown_errors == []
+    # the new tokenizer in A, the one it replaced there in B, without touching the pickers
+    assert (lab.columns["a"].tokenizer_id(), lab.columns["b"].tokenizer_id()) == (bpe_id, char_id)
+    assert lab.columns["a"].combo.currentText().startswith("bpe-small")
+    assert lab.columns["b"].combo.currentText().startswith("chars")
+    lab.text_edit.setPlainText("the lazy dog sings of old ships")
+    a, b = shown(qtbot, panel, "a", bpe_id), shown(qtbot, panel, "b", char_id)
+    bpe, char = load(window, "bpe-small"), load(window, "chars")
+    assert a.view.token_ids() == bpe.encode(lab.text()) and b.view.token_ids() == char.encode(lab.text())
+    assert a.view.token_texts() != b.view.token_texts() and b.view.token_count() == len(lab.text())
+    assert (a.result.tokenizer_name, b.result.tokenizer_name) == ("bpe-small", "chars")
+
+    third_id = train(qtbot, panel, "char", "chars-2")  # a third: A shows it, B still shows another one
+    assert lab.columns["a"].tokenizer_id() == third_id and lab.columns["b"].tokenizer_id() in (bpe_id, char_id)
+    lab.select_tokenizer("a", lab.columns["b"].tokenizer_id())  # picking B's tokenizer for A swaps them
+    assert lab.columns["b"].tokenizer_id() == third_id
+
+
 def test_stale_answers_are_ignored_and_the_form_checks_names(qtbot, window, text_project):
     from workbench.ui.jobs.dataset import Encoding
 

@@ -46,8 +46,7 @@ def test_the_learning_rate_box_reads_scientific_notation_and_steps_in_nice_value
     box = LearningRateBox(1e-3)
     qtbot.addWidget(box)
     assert box.text() == "0.001"
-    box.lineEdit().setText("3e-4")
-    box.interpretText()
+    box.setText("3e-4")
     assert box.value() == pytest.approx(3e-4)
     box.stepBy(1)
     assert box.value() == pytest.approx(5e-4)

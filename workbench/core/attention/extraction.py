@@ -40,6 +40,7 @@ from workbench.core.models.attention_hooks import (
     unwrap,
 )
 from workbench.core.tokenizers.display import visible
+from workbench.core.tokenizers.protocol import Tokenizer
 
 Overflow = Literal["truncate", "window"]
 MAX_WINDOW_TOKENS = 1024  # keeps window mode's [L, H, T, T] map bounded like a 1024-token context
@@ -72,7 +73,7 @@ class AttentionResult:
         return head_entropy(self.weights)
 
 
-def extract_attention(model: nn.Module, tokenizer, text: str, *, overflow: Overflow = "truncate",
+def extract_attention(model: nn.Module, tokenizer: Tokenizer, text: str, *, overflow: Overflow = "truncate",
                       device: str | None = None) -> AttentionResult:
     """Attention weights of every layer and head for `text` (see the module docstring).
 
@@ -125,8 +126,7 @@ def _run_layers(model: nn.Module, input_ids: torch.Tensor, on_layer) -> None:
     # HF models: run the transformer body only. The LM head's logits are not needed here and would
     # be the largest tensor of all (1024 tokens x 50257 x 4 bytes = 206 MB for GPT-2).
     # No KV cache either: 12 layers of keys and values would stay alive until the pass ends.
-    hf = is_hf_model(model)
-    body, options = (model.base_model, {"use_cache": False}) if hf else (model, {})
+    body, options = (model.base_model, {"use_cache": False}) if is_hf_model(model) else (model, {})
     with eager_attention(model), attention_hooks(model, on_layer), torch.inference_mode():
         body(input_ids=input_ids, **options)
 
@@ -178,7 +178,7 @@ def _sliding_window_attention(model: nn.Module, ids: list[int], block: int, caus
     return out
 
 
-def readable_tokens(tokenizer, ids: list[int]) -> list[str]:
+def readable_tokens(tokenizer: Tokenizer, ids: list[int]) -> list[str]:
     """One label per token: the tokenizer's display text (byte-level pieces decoded, a byte that is
     only part of a character as \\xe2) with whitespace made visible: space '·', newline '⏎'."""
     return [visible(tokenizer.token_text(int(token_id))) for token_id in ids]

@@ -22,13 +22,14 @@ from workbench.core.base.errors import WorkbenchError
 from workbench.core.inference.models import context_size, is_masked_lm
 from workbench.core.models.attention_hooks import has_attention, unwrap
 from workbench.core.project.store import ProjectStore, now_iso
+from workbench.core.tokenizers.protocol import Tokenizer
 
 PROBE_TOKENS = 64
 SNAPSHOT_DIR = "attention"
 
 
 def save_attention_snapshot(store_or_root: ProjectStore | str | Path, run_dir: str | Path, step: int,
-                            model: nn.Module, tokenizer, probe_text: str) -> Path | None:
+                            model: nn.Module, tokenizer: Tokenizer, probe_text: str) -> Path | None:
     """Write the attention of `probe_text` at `step` to `<run_dir>/attention/<step>.npz`.
 
     `run_dir` is the run's folder, absolute or relative to the project (`runs/<slug>`). Returns the

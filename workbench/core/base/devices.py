@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
+import psutil
 import torch
 import torch.nn.functional as F
 
@@ -59,87 +60,29 @@ def memory_mb(device: str | torch.device) -> float:
         return torch.cuda.memory_allocated(device) / 2**20
     if device.type == "mps":
         return torch.mps.current_allocated_memory() / 2**20
-    # Linux: resident pages now (not the peak)
-    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    if sys.platform == "win32":
-        return _windows_working_set() / 2**20
-    import resource  # macOS (bytes) and other Unixes (KiB): peak resident set
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    return psutil.Process().memory_info().rss / 2**20  # resident now (not the peak), on every OS
 
 
-class _ProcessMemoryCounters(ctypes.Structure):  # Windows' PROCESS_MEMORY_COUNTERS
-    _fields_ = [("cb", ctypes.c_ulong), ("PageFaultCount", ctypes.c_ulong)] + [
-        (name, ctypes.c_size_t) for name in (
-            "PeakWorkingSetSize", "WorkingSetSize", "QuotaPeakPagedPoolUsage", "QuotaPagedPoolUsage",
-            "QuotaPeakNonPagedPoolUsage", "QuotaNonPagedPoolUsage", "PagefileUsage", "PeakPagefileUsage")]
-
-
-def _windows_working_set() -> int:
-    counters = _ProcessMemoryCounters()
-    counters.cb = ctypes.sizeof(counters)
-    process = ctypes.windll.kernel32.GetCurrentProcess()  # type: ignore[attr-defined]
-    if not ctypes.windll.psapi.GetProcessMemoryInfo(process, ctypes.byref(counters), counters.cb):  # type: ignore[attr-defined]
-        return 0
-    return int(counters.WorkingSetSize)
-
-
-class _MemoryStatus(ctypes.Structure):  # Windows' MEMORYSTATUSEX
-    _fields_ = [("dwLength", ctypes.c_ulong), ("dwMemoryLoad", ctypes.c_ulong),
-                ("ullTotalPhys", ctypes.c_ulonglong), ("ullAvailPhys", ctypes.c_ulonglong),
-                ("ullTotalPageFile", ctypes.c_ulonglong), ("ullAvailPageFile", ctypes.c_ulonglong),
-                ("ullTotalVirtual", ctypes.c_ulonglong), ("ullAvailVirtual", ctypes.c_ulonglong),
-                ("ullAvailExtendedVirtual", ctypes.c_ulonglong)]
-
-
-def _windows_memory() -> tuple[int, int] | None:
-    if sys.platform != "win32":
-        return None
-    status = _MemoryStatus()
-    status.dwLength = ctypes.sizeof(_MemoryStatus)
-    if not ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
-        return None
-    return int(status.ullTotalPhys), int(status.ullAvailPhys)
-
-
-def _physical_ram() -> int | None:
-    win = _windows_memory()
-    if win:
-        return win[0]
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def total_memory_bytes(device: str | torch.device) -> int | None:
+def total_memory_bytes(device: str | torch.device) -> int:
     """The device's memory: a GPU's total, MPS's recommended maximum, else the machine's RAM."""
     device = torch.device(device)
     if device.type == "cuda":
         return int(torch.cuda.get_device_properties(device.index or 0).total_memory)
     if device.type == "mps" and hasattr(torch.mps, "recommended_max_memory"):
         return int(torch.mps.recommended_max_memory())
-    return _physical_ram()
+    return int(psutil.virtual_memory().total)
 
 
-def available_memory_bytes(device: str | torch.device) -> int | None:
-    """Memory a new run could still take: free GPU memory, or RAM the system can give (MemAvailable)."""
+def available_memory_bytes(device: str | torch.device) -> int:
+    """Memory a new run could still take: free GPU memory, else RAM the system can give without
+    swapping (psutil's "available": free plus reclaimable caches, on every OS)."""
     device = torch.device(device)
     if device.type == "cuda":
         return int(torch.cuda.mem_get_info(device)[0])
-    if device.type == "cpu":
-        with contextlib.suppress(OSError, ValueError), open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-        win = _windows_memory()
-        if win:
-            return win[1]
-        with contextlib.suppress(AttributeError, ValueError, OSError):
-            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-    return total_memory_bytes(device)  # macOS / MPS: unified memory, no cheap "available" reading
+    available = int(psutil.virtual_memory().available)
+    if device.type == "mps":  # unified memory: what the system can give, up to Metal's own ceiling
+        return min(available, total_memory_bytes(device))
+    return available
 
 
 def resolve_precision(device: torch.device, precision: str) -> str:
@@ -230,6 +173,8 @@ class CompiledOrEager(torch.nn.Module):
 
     Off by default: on the 2-core dev CPU it gained ~4% at 4 layers / 128 dims after ~25 s of
     compiling. The plain model stays in `.module` (what `modeling.unwrap` and checkpoints see)."""
+
+    _compiled: Callable[..., Any]  # set with object.__setattr__ below; declared for the type checker
 
     def __init__(self, model: torch.nn.Module):
         super().__init__()

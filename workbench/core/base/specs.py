@@ -46,11 +46,28 @@ class DatasetSpec:
     normalize_newlines: bool = True  # \r\n and \r -> \n
     nfc: bool = True  # Unicode NFC normalisation
     strip: bool = False  # strip leading/trailing whitespace of each document; drop empty ones
+    # "auto": a byte-order mark, else UTF-8. Otherwise any Python text codec (utf-8, utf-16, cp1252, latin-1...)
+    encoding: str = "auto"
 
     def validate(self) -> None:
         _check(bool(self.name.strip()), "the dataset needs a name: pass --name NAME")
         _check(0.0 <= self.val_fraction < 1.0,
                f"--val-fraction must be at least 0 and below 1 (got {self.val_fraction}); 0.1 is usual")
+        _check(self.encoding == "auto" or is_text_codec(self.encoding),
+               f"unknown text encoding {self.encoding!r}: use --encoding auto, utf-8, utf-16, cp1252, latin-1 "
+               "or another Python codec name (such as cp1251, shift_jis, gb18030)")
+
+
+def is_text_codec(name: str) -> bool:
+    """Whether Python can decode bytes to text with `name` (unknown names and bytes-to-bytes codecs
+    such as base64 or rot13 are not)."""
+    try:
+        b"x".decode(name)  # empty input would skip the codec lookup
+    except (LookupError, TypeError):
+        return False
+    except ValueError:  # a decode error (one byte is half a UTF-16 unit): still a text codec
+        return True
+    return True
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class _Reader:
 
     def _read_file(self, planned: PlannedFile) -> Generator[Progress | Notice, None, None]:
         try:
-            source, items = open_source(planned, self.field, self.spec.replace_invalid)
+            source, items = open_source(planned, self.field, self.spec.replace_invalid, self.spec.encoding)
         except FileRefusedError as e:
             if not planned.in_folder:
                 raise
@@ -152,7 +152,7 @@ def import_dataset(sources: Sequence[Path], spec: DatasetSpec,
     """Read, clean and split `sources` into `out_dir`; see the module docstring."""
     spec.validate()
     paths = [Path(s) for s in sources]
-    plan = plan_sources(paths, spec.format)
+    plan = plan_sources(paths, spec.format, spec.encoding)
     out_dir = Path(out_dir)
     train_path, val_path, stats_path = out_dir / TRAIN_FILE, out_dir / VAL_FILE, out_dir / STATS_FILE
     spool = None

@@ -49,14 +49,14 @@ class _Found:
 
 
 def _plain(planned: PlannedFile, spec: DatasetSpec, found: _Found) -> None:
-    text_file = TextFile.open(planned.path, spec.replace_invalid)
+    text_file = TextFile.open(planned.path, spec.replace_invalid, spec.encoding)
     found.encoding = found.encoding or text_file.encoding
     with closing(text_file.chunks(PREVIEW_BYTES)) as chunks:
         found.values.append(next(chunks, ""))
 
 
 def _jsonl(planned: PlannedFile, spec: DatasetSpec, found: _Found, key: str, limit: int) -> None:
-    text_file = TextFile.open(planned.path, spec.replace_invalid)
+    text_file = TextFile.open(planned.path, spec.replace_invalid, spec.encoding)
     found.encoding = found.encoding or text_file.encoding
     keys: dict[str, None] = {}
     with closing(text_file.lines()) as lines:
@@ -91,7 +91,7 @@ def _first_lines(lines: Iterator[str], limit: int) -> Iterator[tuple[int, str]]:
 
 
 def _csv(planned: PlannedFile, spec: DatasetSpec, found: _Found, key: str, limit: int) -> None:
-    text_file = TextFile.open(planned.path, spec.replace_invalid)
+    text_file = TextFile.open(planned.path, spec.replace_invalid, spec.encoding)
     found.encoding = found.encoding or text_file.encoding
     csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = "\t" if planned.path.suffix.lower() == ".tsv" else ","
@@ -130,7 +130,7 @@ def _parquet(planned: PlannedFile, found: _Found, key: str, limit: int) -> None:
 
 def preview(sources: Sequence[Path], spec: DatasetSpec, max_records: int = 20) -> Preview:
     """The first documents of `sources` as they would be imported; reads only the start of the files."""
-    plan = plan_sources([Path(s) for s in sources], spec.format)
+    plan = plan_sources([Path(s) for s in sources], spec.format, spec.encoding)
     key = spec.field or DEFAULT_FIELD
     found = _Found(values=[], notes=[f"skipped {path}: {reason}" for path, reason in plan.skipped[:20]])
     records: list[str] = []

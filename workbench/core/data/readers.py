@@ -85,8 +85,9 @@ def _size(path: Path) -> int:
         return 0
 
 
-def plan_sources(sources: list[Path], fmt: str) -> SourcePlan:
-    """Expand folders and pick each file's format; missing paths and format mismatches raise."""
+def plan_sources(sources: list[Path], fmt: str, encoding: str = "auto") -> SourcePlan:
+    """Expand folders and pick each file's format; missing paths and format mismatches raise.
+    `encoding` decides whether a folder's files without an extension read as text."""
     if not sources:
         raise ImportFailedError("there is nothing to import: choose at least one file or folder")
     plan = SourcePlan([], [], [])
@@ -99,7 +100,7 @@ def plan_sources(sources: list[Path], fmt: str) -> SourcePlan:
             if kind not in ("folder", "txt", "md"):
                 raise ImportFailedError(f"{path} is a folder, but the {kind} format reads single files: pass the "
                                         f".{kind} files themselves, or import the folder to read its text files")
-            files, skipped = list_folder(path)
+            files, skipped = list_folder(path, encoding)
             plan.files += [PlannedFile(p, "txt", True) for p in files]
             plan.skipped += skipped
         elif kind == "folder":
@@ -112,7 +113,7 @@ def plan_sources(sources: list[Path], fmt: str) -> SourcePlan:
 def _hidden(path: Path, name: str) -> bool:
     if name.startswith("."):
         return True
-    if os.name != "nt":
+    if sys.platform != "win32":  # (a platform check, so type checkers know the attribute below is Windows-only)
         return False
     try:  # Windows marks hidden files with an attribute instead of a leading dot
         return bool(os.lstat(path).st_file_attributes & stat.FILE_ATTRIBUTE_HIDDEN)
@@ -120,7 +121,7 @@ def _hidden(path: Path, name: str) -> bool:
         return False
 
 
-def list_folder(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+def list_folder(folder: Path, encoding: str = "auto") -> tuple[list[Path], list[tuple[str, str]]]:
     """Text files under `folder` (recursive, sorted) and (path, reason) for everything left out."""
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -145,7 +146,7 @@ def list_folder(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             elif suffix in TEXT_SUFFIXES:
                 files.append(path)
             elif not suffix:
-                reason = looks_like_text(path)
+                reason = looks_like_text(path, encoding)
                 if reason:
                     skipped.append((str(path), f"no extension and not text ({reason})"))
                 else:
@@ -302,12 +303,13 @@ def read_parquet(source: ParquetSource, batch_rows: int = 4096) -> Iterator[str 
         yield Notice(f'{source.path}: skipped {nulls} row(s) whose "{source.field}" is null')
 
 
-def open_source(planned: PlannedFile, field: str, replace_invalid: bool):
-    """(source with size/bytes_read/encoding, item iterator) for one planned file."""
+def open_source(planned: PlannedFile, field: str, replace_invalid: bool, encoding: str = "auto"):
+    """(source with size/bytes_read/encoding, item iterator) for one planned file; Parquet stores
+    its text as UTF-8 whatever `encoding` says."""
     if planned.format == "parquet":
         source = ParquetSource(planned.path, field)
         return source, read_parquet(source)
-    text_file = TextFile.open(planned.path, replace_invalid)
+    text_file = TextFile.open(planned.path, replace_invalid, encoding)
     if planned.format == "jsonl":
         return text_file, read_jsonl(text_file, field)
     if planned.format == "csv":

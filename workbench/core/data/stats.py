@@ -116,7 +116,7 @@ def _examples(indices: np.ndarray, counts: np.ndarray | None, text_of: Callable[
     out = []
     for i, index in enumerate(indices[:EXAMPLES]):
         text = text_of(int(index))
-        item = {"text": text[:EXAMPLE_CHARS] + ("…" if len(text) > EXAMPLE_CHARS else "")}
+        item: dict[str, str | int] = {"text": text[:EXAMPLE_CHARS] + ("…" if len(text) > EXAMPLE_CHARS else "")}
         if counts is not None:
             item["count"] = int(counts[i])
         out.append(item)

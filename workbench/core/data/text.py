@@ -1,102 +1,130 @@
-"""Opening text files for import: encoding detection, binary/empty refusal, streamed decoding, cleaning.
+"""Opening text files for import: encoding, binary/empty refusal, streamed decoding, cleaning.
 
-A file is UTF-8 unless it starts with a byte-order mark (UTF-8, UTF-16 LE or BE). Files are decoded
-in chunks with an incremental decoder, so multi-byte sequences split across chunk boundaries are
-handled and memory stays flat however large the file is. `StreamCleaner` applies the cleaning
-options to a document that arrives in pieces and gives exactly what `clean_text` gives on the
-whole document (a trailing "\\r" and the characters that NFC might still combine are held back).
+A file is read in the encoding the user chose, or with "auto" as UTF-8 unless it starts with a
+byte-order mark (see `sniff`). Files are decoded in chunks with an incremental decoder, so
+multi-byte sequences split across chunk boundaries are handled and memory stays flat however
+large the file is. `StreamCleaner` applies the cleaning options to a document that arrives in
+pieces and gives exactly what `clean_text` gives on the whole document (a trailing "\\r" and the
+characters that NFC might still combine are held back).
+
+Errors that another encoding may fix carry `suggested_encoding`; their message advises it in the
+command line's words (`--encoding cp1252`), which the window says in its own.
 """
 
 from __future__ import annotations
 
 import codecs
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from workbench.core.base.errors import ImportFailedError
 from workbench.core.base.specs import DatasetSpec
+from workbench.core.data.sniff import (
+    BOMS,
+    ENCODING_NAMES,
+    SNIFF_BYTES,
+    Sniffed,
+    legacy_guess,
+    not_text,
+    sniff_encoding,
+    unit_bytes,
+)
 
 CHUNK_BYTES = 1 << 20
-SNIFF_BYTES = 8192
-# (byte-order mark, codec used after skipping it, name reported to the user)
-_BOMS = (
-    (b"\xef\xbb\xbf", "utf-8", "utf-8-sig"),
-    (b"\xff\xfe", "utf-16-le", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be", "utf-16-be"),
-)
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 _NFC_LOOKBACK = 64  # characters searched backwards for a safe NFC cut
 _NFC_PIECE = 1 << 16  # characters checked (and normalised if needed) at a time
 _NFC_HOLD_LIMIT = 1 << 22  # pathological input (no safe cut for 4M chars): normalise what we have
-_SAVE_HINT = ("Save it as UTF-8 (or UTF-16 with a byte-order mark), or turn on 'replace invalid bytes' "
-              "to import it with U+FFFD in their place.")
+WHITESPACE_REASON = "only whitespace: no text left to import"
+
+
+def encoding_advice(encoding: str) -> str:
+    """"import it with --encoding cp1252 (Windows-1252)": the window's wording (`ui.wording`) turns it
+    into its own Encoding choice, so keep the form."""
+    return f"import it with --encoding {encoding} ({ENCODING_NAMES.get(encoding, encoding)})"
 
 
 class FileRefusedError(ImportFailedError):
-    """The file is not importable text at all (missing, empty, binary); `reason` is the short why."""
+    """The file is not importable text at all (missing, empty, binary); `reason` is the short why,
+    `suggested_encoding` an encoding under which it would read as text, if there is one."""
 
-    def __init__(self, message: str, reason: str):
+    def __init__(self, message: str, reason: str, suggested_encoding: str | None = None):
         super().__init__(message)
         self.reason = reason
+        self.suggested_encoding = suggested_encoding
 
 
-def _sniff_encoding(head: bytes) -> tuple[str, str, int]:
-    """(codec, reported name, BOM length) for a file starting with `head`."""
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "utf-32", "utf-32", 4
-    for bom, codec, name in _BOMS:
-        if head.startswith(bom):
-            return codec, name, len(bom)
-    return "utf-8", "utf-8", 0
+class UndecodableError(ImportFailedError):
+    """Bytes that are not valid in the file's encoding; `suggested_encoding` is an encoding to try
+    (None when there is no good guess)."""
+
+    def __init__(self, problem: str, suggested_encoding: str | None):
+        advice = "Save it as UTF-8"
+        if suggested_encoding:
+            advice = (f"If it was saved in a legacy encoding, {encoding_advice(suggested_encoding)} or whichever "
+                      "encoding it was saved in (latin-1, cp1251, shift_jis...). Otherwise save it as UTF-8")
+        super().__init__(f"{problem} {advice}, or add --replace-invalid to import it with U+FFFD in place of "
+                         "the bad bytes.")
+        self.suggested_encoding = suggested_encoding
 
 
-def _binary_reason(head: bytes, text: str, bom_len: int) -> str | None:
-    """Why the decoded start of a file looks binary, or None when it looks like text."""
-    if "\x00" in text:
-        if bom_len == 0 and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4:
-            return "it looks like UTF-16 without a byte-order mark; save it as UTF-8"
-        return "it contains NUL bytes, so it looks binary"
-    if not text:
-        return None
-    controls = sum(1 for ch in text if ch < " " and ch not in _TEXT_CONTROLS)
-    if controls > len(text) // 10:
-        return "it is full of control characters, so it looks binary"
-    if text.count("\ufffd") > len(text) * 3 // 10:
-        return "most of its bytes are not valid UTF-8, so it looks binary"
-    return None
+def _refuse_not_text(path: Path, head: bytes, sniffed: Sniffed) -> None:
+    found = not_text(head, sniffed)
+    if found is None:
+        return
+    if found.suggested_encoding:
+        raise FileRefusedError(f"{path} cannot be imported as text: {found.reason}; "
+                               f"{encoding_advice(found.suggested_encoding)}, or save it as UTF-8",
+                               found.reason, found.suggested_encoding)
+    raise FileRefusedError(f"{path} cannot be imported as text: {found.reason}. Pick a text file (a PDF or Word "
+                           "document must be exported as plain text first).", found.reason)
+
+
+def _only_whitespace(path: Path, head: bytes, sniffed: Sniffed, size: int) -> bool:
+    """Whether the whole file decodes to whitespace; reads past the head only while that is all it finds."""
+    unit = unit_bytes(sniffed.codec)
+    body = head[sniffed.bom_len:]
+    if not body[: len(body) // unit * unit].decode(sniffed.codec, errors="replace").isspace():
+        return False
+    if size <= len(head):
+        return True
+    decoder = codecs.getincrementaldecoder(sniffed.codec)(errors="replace")
+    with path.open("rb") as f:
+        f.seek(sniffed.bom_len)
+        while data := f.read(CHUNK_BYTES):
+            text = decoder.decode(data)
+            if text and not text.isspace():
+                return False
+    return not decoder.decode(b"", final=True).strip()
 
 
 class TextFile:
     """A text file checked for import; `chunks()` decodes it. `bytes_read` follows the reading."""
 
-    def __init__(self, path: Path, codec: str, encoding: str, bom_len: int, size: int, replace: bool):
-        self.path, self.codec, self.encoding = path, codec, encoding
-        self.bom_len, self.size, self.replace = bom_len, size, replace
+    def __init__(self, path: Path, sniffed: Sniffed, size: int, replace: bool):
+        self.path, self.codec, self.encoding, self.bom_len = path, sniffed.codec, sniffed.name, sniffed.bom_len
+        self.size, self.replace = size, replace
         self.bytes_read = 0
 
     @classmethod
-    def open(cls, path: Path, replace_invalid: bool = False) -> TextFile:
+    def open(cls, path: Path, replace_invalid: bool = False, encoding: str = "auto") -> TextFile:
         """Check that `path` is a readable, non-empty text file; raises FileRefusedError if not."""
         path = Path(path)
         head = read_head(path)
         size = path.stat().st_size
-        codec, encoding, bom_len = _sniff_encoding(head)
-        if codec == "utf-32":
-            raise FileRefusedError(f"{path} is UTF-32, which is not supported: save it as UTF-8 and import it again",
-                                   "UTF-32 is not supported")
-        if size <= bom_len:
+        sniffed = sniff_encoding(head, encoding)
+        if sniffed.codec == "utf-32" and encoding == "auto":
+            raise FileRefusedError(f"{path} is UTF-32, which is not read automatically: "
+                                   f"{encoding_advice('utf-32')}, or save it as UTF-8", "UTF-32 (not read automatically)", "utf-32")
+        if size <= sniffed.bom_len:
             raise FileRefusedError(f"{path} is empty: pick a file that contains text", "empty")
-        body = head[bom_len:]
-        if codec.startswith("utf-16"):
-            body = body[: len(body) // 2 * 2]
-        reason = _binary_reason(body, body.decode(codec, errors="replace"), bom_len)
-        if reason:
-            raise FileRefusedError(f"{path} cannot be imported as text: {reason}. If it is compressed or a "
-                                   "document (PDF, Word), export it as plain text first.", reason)
-        return cls(path, codec, encoding, bom_len, size, replace_invalid)
+        _refuse_not_text(path, head, sniffed)
+        if _only_whitespace(path, head, sniffed, size):
+            raise FileRefusedError(f"{path} contains no text to import: it holds only whitespace (spaces, tabs, "
+                                   "line breaks). Pick a file that contains text.", WHITESPACE_REASON)
+        return cls(path, sniffed, size, replace_invalid)
 
-    def chunks(self, chunk_bytes: int | None = None) -> Iterator[str]:
+    def chunks(self, chunk_bytes: int | None = None) -> Generator[str, None, None]:
         """Decoded text in pieces of about `chunk_bytes` (default CHUNK_BYTES) bytes, without the BOM."""
         chunk_bytes = chunk_bytes or CHUNK_BYTES
         decoder = codecs.getincrementaldecoder(self.codec)(errors="replace" if self.replace else "strict")
@@ -121,7 +149,7 @@ class TextFile:
         except OSError as e:
             raise ImportFailedError(f"could not read {self.path}: {e.strerror or e}; check the file and try again") from e
 
-    def lines(self) -> Iterator[str]:
+    def lines(self) -> Generator[str, None, None]:
         """Lines split on "\\n" only, each with its "\\n" (the last one may lack it)."""
         partial: list[str] = []
         for text in self.chunks():
@@ -137,15 +165,17 @@ class TextFile:
         if partial:
             yield "".join(partial)
 
-    def _decode_error(self, e: UnicodeDecodeError, base: int, newlines: int) -> ImportFailedError:
+    def _decode_error(self, e: UnicodeDecodeError, base: int, newlines: int) -> UndecodableError:
         offset = base + e.start
         line = newlines + e.object[: e.start].decode(self.codec, errors="replace").count("\n") + 1
         bad = e.object[e.start:e.end]
-        what = ("the data" if not bad else f"byte 0x{bad[0]:02x}" if self.codec == "utf-8"
+        what = ("the data" if not bad else f"byte 0x{bad[0]:02x}" if unit_bytes(self.codec) == 1
                 else f"bytes {bad.hex(' ')}")
         label = "UTF-8" if self.codec == "utf-8" else self.encoding.upper()
-        return ImportFailedError(f"{self.path}: {what} at byte offset {offset} (line {line}) is not valid "
-                                 f"{label} ({e.reason}). {_SAVE_HINT}")
+        # Not valid UTF-8 is most often a file saved by an older Windows or Mac program.
+        guess = legacy_guess(bytes(e.object)) if self.codec == "utf-8" else None
+        return UndecodableError(f"{self.path}: {what} at byte offset {offset} (line {line}) is not valid "
+                                f"{label} ({e.reason}).", guess)
 
 
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
@@ -164,14 +194,14 @@ def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
         raise FileRefusedError(f"cannot read {path}: {e.strerror or e}", "unreadable") from None
 
 
-def looks_like_text(path: Path) -> str | None:
+def looks_like_text(path: Path, encoding: str = "auto") -> str | None:
     """For files without an extension: None if the start is text, else the reason it is not."""
     try:
-        TextFile.open(path)
+        TextFile.open(path, encoding=encoding)
     except FileRefusedError as e:
         return e.reason
     head = read_head(path)
-    if not head.startswith(tuple(bom for bom, _, _ in _BOMS)):
+    if encoding == "auto" and not head.startswith(tuple(bom for bom, _, _ in BOMS)):
         try:
             codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         except UnicodeDecodeError:

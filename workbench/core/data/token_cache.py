@@ -18,7 +18,7 @@ import numpy as np
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.events import Progress
 from workbench.core.tokenizers.text import iter_text_chunks
-from workbench.core.tokenizers.tokenizer import Tokenizer
+from workbench.core.tokenizers.tokenizer import WorkbenchTokenizer
 
 UINT16_LIMIT = 1 << 16
 
@@ -30,7 +30,7 @@ def cache_dtype(vocab_size: int) -> np.dtype:
     return np.dtype("<u2") if vocab_size <= UINT16_LIMIT else np.dtype("<u4")
 
 
-def build_token_cache(tok: Tokenizer, text_path: Path, out_path: Path,
+def build_token_cache(tok: WorkbenchTokenizer, text_path: Path, out_path: Path,
                       chunk_chars: int = 1 << 20) -> Generator[Progress, None, int]:
     """Encode `text_path` into `out_path`; yields Progress once per chunk; returns the token count."""
     text_path, out_path = Path(text_path), Path(out_path)

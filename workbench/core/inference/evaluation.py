@@ -65,7 +65,7 @@ def perplexity(model: torch.nn.Module, spec: ModelSpec, ids: np.ndarray, *, batc
     return mean, (math.exp(mean) if mean < 700 else float("inf"))
 
 
-def per_token_loss(model: torch.nn.Module, spec: ModelSpec, ids: Sequence[int],
+def per_token_loss(model: torch.nn.Module, spec: ModelSpec, ids: Sequence[int] | np.ndarray,
                    device: str | torch.device = "cpu", *, mask_token_id: int | None = None) -> np.ndarray:
     """The loss (nats) of each token. Causal models and the LSTM: given its prefix (at most block_size
     tokens of it for transformers, through windows overlapping by half), the first token NaN.

@@ -39,12 +39,13 @@ from workbench.core.base.specs import SampleSpec
 from workbench.core.inference.models import context_size, is_masked_lm, make_stepper
 from workbench.core.inference.sampling import choose_token, process_logits
 from workbench.core.models.attention_hooks import eager_attention, is_hf_model, place_model, unwrap
+from workbench.core.tokenizers.protocol import Tokenizer
 
 ALTERNATIVES = 5
 MASK_TEXT = "[MASK]"
 
 
-def generate(model: nn.Module, tokenizer, prompt: str, spec: SampleSpec, *, device: str | None = None,
+def generate(model: nn.Module, tokenizer: Tokenizer, prompt: str, spec: SampleSpec, *, device: str | None = None,
              return_attention: bool = False) -> Generator[TokenGenerated, None, list[str]]:
     """Sample `spec.num_samples` continuations of `prompt`, one after the other.
 
@@ -75,7 +76,7 @@ def generate(model: nn.Module, tokenizer, prompt: str, spec: SampleSpec, *, devi
     return texts
 
 
-def _prompt_ids(tokenizer, prompt: str) -> list[int]:
+def _prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
     ids = list(tokenizer.encode(prompt)) if prompt else []
     if ids:
         return ids
@@ -85,7 +86,7 @@ def _prompt_ids(tokenizer, prompt: str) -> list[int]:
     return [eos]  # start from a document boundary, as GPT-2 does
 
 
-def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,
+def _sample_one(stepper, tokenizer: Tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,
                 generator: torch.Generator) -> Generator[TokenGenerated, None, str]:
     eos = getattr(tokenizer, "eos_token_id", None)
     banned = _unsampled_specials(tokenizer, eos) if spec.temperature > 0 else None
@@ -125,7 +126,7 @@ def _sample_one(stepper, tokenizer, prompt_ids: list[int], spec: SampleSpec, sam
     return emitted
 
 
-def _unsampled_specials(tokenizer, eos: int | None) -> torch.Tensor | None:
+def _unsampled_specials(tokenizer: Tokenizer, eos: int | None) -> torch.Tensor | None:
     ids = sorted(set(getattr(tokenizer, "special_tokens", {}).values()) - {eos})
     vocab = getattr(tokenizer, "vocab_size", None)
     if not ids or (vocab is not None and len(ids) >= vocab):
@@ -144,7 +145,7 @@ def _model_probabilities(logits: torch.Tensor, token: int,
 class _TokenNames(dict):
     """`tokenizer.token_text` per id, remembered: the same few ids come up as alternatives again and again."""
 
-    def __init__(self, tokenizer) -> None:
+    def __init__(self, tokenizer: Tokenizer) -> None:
         super().__init__()
         self.tokenizer = tokenizer
 
@@ -165,7 +166,7 @@ class _ContinuationDecoder:
 
     SETTLE_AFTER = 8  # tokens
 
-    def __init__(self, tokenizer, anchor: list[int]) -> None:
+    def __init__(self, tokenizer: Tokenizer, anchor: list[int]) -> None:
         self.tokenizer = tokenizer
         self.settled = ""
         self.start = 0  # generated[:start] is decoded into `settled`
@@ -212,7 +213,7 @@ def _settled_prefix(text: str, stops: Sequence[str]) -> str:
 
 # ---- fill-mask (BERT) ----------------------------------------------------------------------------
 
-def fill_mask(model: nn.Module, tokenizer, text: str, top_k: int = 5, *,
+def fill_mask(model: nn.Module, tokenizer: Tokenizer, text: str, top_k: int = 5, *,
               device: str | None = None) -> list[list[tuple[str, float]]]:
     """The `top_k` most likely tokens (text, probability) for each `[MASK]` in `text`, in order."""
     model = unwrap(model)
@@ -247,7 +248,7 @@ def fill_mask(model: nn.Module, tokenizer, text: str, top_k: int = 5, *,
             for idx, val in zip(top.indices.tolist(), top.values.tolist(), strict=True)]
 
 
-def mask_ids(tokenizer, text: str, mask_id: int) -> list[int]:
+def mask_ids(tokenizer: Tokenizer, text: str, mask_id: int) -> list[int]:
     """Encode `text` with each `[MASK]` as the mask token, whatever the tokenizer does with the
     literal string (the pieces between masks are encoded separately, as HF does for added tokens)."""
     ids: list[int] = []

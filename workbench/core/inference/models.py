@@ -1,6 +1,7 @@
 """One interface over the models we sample from: feed ids, get the next-token logits.
 
-- `CachedCausalLM`: Hugging Face GPT-2 / Llama with their KV cache (`past_key_values`). When the
+- `CachedCausalLM`: Hugging Face GPT-2 / Llama with their KV cache (a `DynamicCache` passed as
+  `cache=`; the older `past_key_values=` keyword is deprecated in transformers 5.x). When the
   window is full it drops the oldest quarter and recomputes the cache over the rest: positions are
   absolute (GPT-2) or must stay within the trained range (Llama), so a cache cannot simply slide.
   The model always sees between 3/4 and all of its context, and the recompute happens once per
@@ -29,6 +30,7 @@ from torch import nn
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.models.attention_hooks import attention_hooks, is_hf_model
+from workbench.core.tokenizers.protocol import Tokenizer
 
 
 def context_size(model: nn.Module) -> int | None:
@@ -82,16 +84,25 @@ class CachedCausalLM(_Stepper):
         self.cache = None
         self._rows: list[np.ndarray] = []
 
-    def _forward(self, ids: list[int], cache) -> torch.Tensor:
+    def _new_cache(self) -> Any:
+        # transformers is already loaded whenever an HF model exists; the import stays here so the
+        # LSTM and lean-GPT paths never pay for it.
+        from transformers import DynamicCache
+
+        # With the config, the cache lays out its layers as the model needs (sliding-window layers too).
+        return DynamicCache(config=self.model.config)
+
+    def _forward(self, ids: list[int], cache: Any) -> torch.Tensor:
+        """Run `ids` after what `cache` holds; the model appends their keys and values to it."""
         self._rows = []
         with torch.inference_mode():
             if self.capture_attention:
                 with attention_hooks(self.model, self._keep_last_row):
-                    out = self.model(input_ids=self._tensor(ids), past_key_values=cache, use_cache=True)
+                    out = self.model(input_ids=self._tensor(ids), cache=cache, use_cache=True)
                 self.attention = np.stack(self._rows)
             else:
-                out = self.model(input_ids=self._tensor(ids), past_key_values=cache, use_cache=True)
-            self.cache = out.past_key_values
+                out = self.model(input_ids=self._tensor(ids), cache=cache, use_cache=True)
+            self.cache = out.cache
             return out.logits[0, -1].float()
 
     def _keep_last_row(self, _layer: int, weights: torch.Tensor) -> None:
@@ -99,12 +110,12 @@ class CachedCausalLM(_Stepper):
 
     def prime(self, ids: list[int]) -> torch.Tensor:
         self.window = list(ids[-self.block_size:])
-        return self._forward(self.window, None)
+        return self._forward(self.window, self._new_cache())
 
     def advance(self, token: int) -> torch.Tensor:
         if len(self.window) + 1 > self.block_size:
             self.window = (self.window + [token])[-self.keep_after_slide:]
-            return self._forward(self.window, None)
+            return self._forward(self.window, self._new_cache())  # positions restart: a fresh cache
         self.window.append(token)
         return self._forward([token], self.cache)
 
@@ -167,7 +178,7 @@ class LoadedCheckpoint:
     checkpoint: dict[str, Any]  # the `checkpoints` row (step, dir, ...)
     model: nn.Module  # HF inference model (GPT-2, Llama, BERT) or the LSTM, in eval mode
     spec: Any  # ModelSpec
-    tokenizer: Any
+    tokenizer: Tokenizer
 
     @property
     def step(self) -> int:

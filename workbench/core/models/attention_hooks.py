@@ -23,12 +23,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import torch
 from torch import nn
 
 from workbench.core.base.errors import WorkbenchError
+
+if TYPE_CHECKING:  # types only: importing them here would load transformers with this module
+    from transformers import PreTrainedModel
+
+    from workbench.core.models.lean_gpt import CausalSelfAttention
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -48,7 +53,7 @@ def place_model(model: nn.Module, device: str | torch.device | None) -> torch.de
     return parameter.device if parameter is not None else torch.device(device or "cpu")
 
 
-def is_hf_model(model: nn.Module) -> bool:
+def is_hf_model(model: nn.Module) -> TypeGuard[PreTrainedModel]:
     return hasattr(model, "config") and hasattr(model, "set_attn_implementation")
 
 
@@ -168,7 +173,7 @@ def attention_hooks(model: nn.Module, on_layer: Callable[[int, torch.Tensor], No
             handle.remove()
 
 
-def _lean_weights(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+def _lean_weights(module: CausalSelfAttention, x: torch.Tensor) -> torch.Tensor:
     """softmax(Q K^T / sqrt(d)) with the causal mask, from the lean attention's input x [B, T, C]."""
     batch, length, width = x.shape
     head_dim = width // module.n_head

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from transformers import BertConfig, LlamaConfig, PretrainedConfig
 
 from workbench.core.base.errors import InvalidSpecError
@@ -17,8 +19,9 @@ def llama_intermediate_size(n_embd: int) -> int:
 
 def hf_config(spec: ModelSpec) -> PretrainedConfig:
     """The transformers config of a gpt2 / llama / bert spec."""
-    common = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.tie_embeddings,
-                  bos_token_id=None, eos_token_id=None, pad_token_id=None, attn_implementation="sdpa")
+    common: dict[str, Any] = dict(vocab_size=spec.vocab_size, tie_word_embeddings=spec.tie_embeddings,
+                                  bos_token_id=None, eos_token_id=None, pad_token_id=None,
+                                  attn_implementation="sdpa")
     if spec.arch == "gpt2":
         return to_gpt2_config(lean_config(spec))
     if spec.arch == "llama":

@@ -113,18 +113,25 @@ class Block(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
+class Trunk(nn.Module):
+    """GPT2Model's parameters under its names (`wte`, `wpe`, `h`, `ln_f`); typed attributes where
+    an `nn.ModuleDict` would give every entry the type `Tensor | Module`."""
+
+    def __init__(self, cfg: LeanGPTConfig):
+        super().__init__()
+        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
+        self.ln_f = nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon)
+
+
 class LeanGPT(nn.Module):
     """GPT-2 with `GPT2LMHeadModel`'s parameter names; `forward` follows HF's calling convention."""
 
     def __init__(self, cfg: LeanGPTConfig):
         super().__init__()
         self.config = cfg
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(cfg.vocab_size, cfg.n_embd),
-            wpe=nn.Embedding(cfg.block_size, cfg.n_embd),
-            h=nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)]),
-            ln_f=nn.LayerNorm(cfg.n_embd, eps=cfg.layer_norm_epsilon),
-        ))
+        self.transformer = Trunk(cfg)
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.lm_head.weight = self.transformer.wte.weight
@@ -135,8 +142,9 @@ class LeanGPT(nn.Module):
     def _init_weights(module: nn.Module) -> None:
         if isinstance(module, (nn.Linear, Conv1D, nn.Embedding)):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
-            if getattr(module, "bias", None) is not None:
-                nn.init.zeros_(module.bias)
+            bias = getattr(module, "bias", None)  # nn.Embedding has none
+            if bias is not None:
+                nn.init.zeros_(bias)
 
     def forward(self, input_ids: torch.Tensor, labels: torch.Tensor | None = None,
                 targets: torch.Tensor | None = None) -> LMOutput:

@@ -23,6 +23,7 @@ from transformers import (
     GPT2Config,
     GPT2LMHeadModel,
     LlamaForCausalLM,
+    PreTrainedModel,
 )
 from transformers.utils import logging as hf_logging
 
@@ -41,7 +42,7 @@ from workbench.core.models.lstm import LSTM_MODEL_TYPE, LSTMLanguageModel
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 SPEC_FILE = "workbench_spec.json"
-HF_CLASSES = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForMaskedLM}
+HF_CLASSES: dict[str, type[PreTrainedModel]] = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForMaskedLM}
 
 
 @contextlib.contextmanager
@@ -184,9 +185,11 @@ def save_model_dir(model: torch.nn.Module, spec: ModelSpec, out_dir: Path) -> No
         to_gpt2_config(model.config).save_pretrained(out_dir)
         # GPT-2's own layout: the tied lm_head is not stored (transformers re-ties it on load)
         _save_weights(model, out_dir, drop="lm_head.weight" if model.config.tie_embeddings else None)
-    else:
+    elif isinstance(model, PreTrainedModel):
         with quiet_transformers():
             model.save_pretrained(out_dir)
+    else:
+        raise TypeError(f"cannot save a {type(model).__name__}: not an LSTM, lean GPT or transformers model")
     (out_dir / SPEC_FILE).write_text(json.dumps(spec_to_dict(spec), indent=2), encoding="utf-8")
 
 

@@ -23,7 +23,7 @@ from workbench.core.data.importer import ImportResult, import_dataset
 from workbench.core.data.token_cache import build_token_cache, cache_dtype, open_token_cache
 from workbench.core.project.checkpoints import sha256_file
 from workbench.core.project.store import ProjectStore, now_iso
-from workbench.core.tokenizers.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
+from workbench.core.tokenizers.tokenizer import WorkbenchTokenizer, load_tokenizer, train_tokenizer
 
 Event = Progress | Notice
 
@@ -141,7 +141,7 @@ def create_tokenizer(store: ProjectStore, dataset: str | int, spec: TokenizerSpe
     return tokenizer_row
 
 
-def load_project_tokenizer(store: ProjectStore, tokenizer_row: dict[str, Any]) -> Tokenizer:
+def load_project_tokenizer(store: ProjectStore, tokenizer_row: dict[str, Any]) -> WorkbenchTokenizer:
     return load_tokenizer(store.path(tokenizer_row["dir"]))
 
 
@@ -150,7 +150,7 @@ def tokenizer_spec(tokenizer_row: dict[str, Any]) -> TokenizerSpec:
 
 
 def ensure_token_cache(store: ProjectStore, dataset_row: dict[str, Any], tokenizer_row: dict[str, Any],
-                       tokenizer: Tokenizer | None = None) -> Generator[Event, None, TokenData]:
+                       tokenizer: WorkbenchTokenizer | None = None) -> Generator[Event, None, TokenData]:
     """The dataset encoded with the tokenizer, built once and memory-mapped afterwards."""
     vocab_size = int(tokenizer_row["vocab_size"])
     cached = store.get_token_cache(dataset_row["id"], tokenizer_row["id"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.core.base.errors import InvalidSpecError
-from workbench.core.base.events import Progress
+from workbench.core.base.events import Notice, Progress
 from workbench.core.project.store import ProjectStore
 
 
@@ -33,7 +33,7 @@ class CheckpointScore:
 
 def evaluate_checkpoint(store: ProjectStore, run_key: str | int, which: str | int = "latest", *,
                         text: str | None = None, device: str | None = "cpu",
-                        batch_size: int = 16) -> Generator[Progress, None, CheckpointScore]:
+                        batch_size: int = 16) -> Generator[Progress | Notice, None, CheckpointScore]:
     """Perplexity of a run's checkpoint on its validation split, or on `text` when given."""
     from workbench.core.inference.evaluation import per_token_loss, perplexity
     from workbench.core.inference.models import load_checkpoint_for_inference
@@ -41,7 +41,9 @@ def evaluate_checkpoint(store: ProjectStore, run_key: str | int, which: str | in
 
     loaded = load_checkpoint_for_inference(store, run_key, which, device=device)
     model_device = next(loaded.model.parameters()).device
-    mask_id = getattr(loaded.tokenizer, "mask_token_id", None)
+    mask_id = loaded.tokenizer.mask_token_id
+    texts: tuple[str, ...] = ()
+    losses: tuple[float, ...] = ()
     if text is None:
         run = loaded.run
         if run.get("dataset_id") is None or run.get("tokenizer_id") is None:
@@ -53,7 +55,7 @@ def evaluate_checkpoint(store: ProjectStore, run_key: str | int, which: str | in
         if len(ids) < 2:
             raise InvalidSpecError(f"the validation split of run {run['name']!r} is empty; score a text instead "
                                    "(--text), or import the dataset again with --val-fraction above 0")
-        source, texts, losses = "validation", (), ()
+        source = "validation"
     else:
         ids = np.asarray(loaded.tokenizer.encode(text), dtype=np.int64)
         if len(ids) < 2:

@@ -90,12 +90,12 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
                                  f"or continue it with --resume {name}")
     check_device(train_spec.device, train_spec.precision)
     pretrained_positions = None
-    if model_spec.init_from:
-        pretrained = pretrained_spec(model_spec.init_from)
+    if source := model_spec.init_from:
+        pretrained = pretrained_spec(source)
         pretrained_positions = pretrained.block_size
         model_spec = replace(pretrained, dropout=model_spec.dropout, block_size=model_spec.block_size)
         if not tokenizer:  # automatic: the model's own tokenizer, made once per project
-            tokenizer_row = yield from _pretrained_tokenizer(store, dataset_row, model_spec.init_from)
+            tokenizer_row = yield from _pretrained_tokenizer(store, dataset_row, source)
         if tokenizer_row is None or tokenizer_row["kind"] != "pretrained":
             raise InvalidSpecError(
                 f"fine-tuning from {model_spec.init_from} needs its own tokenizer: create it with `workbench "
@@ -110,7 +110,7 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
     if not model_spec.init_from:
         model_spec = replace(model_spec, vocab_size=tok.vocab_size)
     validate_against(model_spec, vocab_size=tok.vocab_size, pretrained_positions=pretrained_positions)
-    if model_spec.arch == "bert" and getattr(tok, "mask_token_id", None) is None:
+    if model_spec.arch == "bert" and tok.mask_token_id is None:
         raise InvalidSpecError(f"BERT learns by filling in [MASK] tokens, and tokenizer {tokenizer_row['name']!r} "
                                "has none: use a tokenizer made by LM Workbench (char or bpe)")
     _check_enough_tokens(store, dataset_row, tokenizer_row, model_spec.block_size)

@@ -14,8 +14,8 @@ holds the loop between steps (status "paused", heartbeat still written).
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -24,8 +24,14 @@ from workbench.core.base.specs import ModelSpec, TrainSpec, spec_from_dict
 from workbench.core.project.checkpoints import remove_leftovers, resume_checkpoint
 from workbench.core.project.run_records import RunRecorder
 from workbench.core.project.store import ProjectStore
+from workbench.core.tokenizers.protocol import Tokenizer
 from workbench.core.training.loop import Flag, LoopEvent, TrainJob, train_loop
 from workbench.core.training.state import seed_everything
+
+if TYPE_CHECKING:
+    from workbench.core.ops.catalog import TokenData
+
+SnapshotFn = Callable[[torch.nn.Module, int], tuple[str, str] | None]  # TrainJob.snapshot
 
 
 def configure_threads(train_spec: TrainSpec | None = None, *, headless: bool = False) -> int:
@@ -73,7 +79,7 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
         job = TrainJob(
             model=model, model_spec=model_spec, train_spec=train_spec, train_data=data.train, val_data=data.val,
             checkpoints_dir=checkpoints_dir,
-            loss_fn=_loss_fn(modeling, model_spec, getattr(tokenizer, "mask_token_id", None)),
+            loss_fn=_loss_fn(modeling, model_spec, tokenizer.mask_token_id),
             write_model=lambda m, folder: modeling.save_model_dir(m, model_spec, folder),
             device=device, precision=precision, autocast=lambda: devices.autocast(device, precision),
             tokenizer=tokenizer, tokenizer_dir=store.path(tokenizer_row["dir"]), relative_to=store.root,
@@ -97,7 +103,8 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
         raise
 
 
-def _attention_snapshots(store: ProjectStore, run_dir: str, spec: ModelSpec, tokenizer: Any, data: Any):
+def _attention_snapshots(store: ProjectStore, run_dir: str, spec: ModelSpec, tokenizer: Tokenizer,
+                         data: TokenData) -> SnapshotFn | None:
     """The trainer's snapshot callback: attention of a fixed probe (the first validation tokens)."""
     if spec.arch == "lstm":
         return None  # no attention to show

@@ -1,9 +1,15 @@
 """Database schema as ordered migrations. `MIGRATIONS[i]` takes a file from version i to i + 1.
 
 Never edit a migration that has shipped; append a new one. JSON columns hold specs and statistics.
+A migration is a plain SQL script without BEGIN/COMMIT: `apply_migrations` wraps each one.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from workbench.core.project.sql import translate_error
 
 V1 = """
 CREATE TABLE meta (
@@ -119,3 +125,20 @@ CREATE TABLE attention_snapshots (
 
 MIGRATIONS: list[str] = [V1, V2]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def apply_migrations(conn: sqlite3.Connection, root: Path) -> int:
+    """Run the migrations the file lacks, in order, on an autocommit connection; returns the version found."""
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    for target, script in enumerate(MIGRATIONS[found:], start=found + 1):
+        # SQLite's own parser splits the script (a `;` in a string literal or a trigger body does not
+        # end a statement). executescript opens no transaction of its own, so the script carries one:
+        # a migration and its version bump land together or not at all. The newline before `;` ends
+        # a trailing `--` comment.
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\n;\nPRAGMA user_version = {target};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate_error(exc, root) from exc
+    return found

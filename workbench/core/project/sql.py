@@ -49,7 +49,3 @@ def decode_row(row: dict[str, Any]) -> dict[str, Any]:
             with suppress(ValueError):
                 out[key] = json.loads(out[key])
     return out
-
-
-def split_sql(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]

@@ -5,7 +5,9 @@ schema version lives in `PRAGMA user_version` and ordered migrations bring older
 Paths in the database are relative to the project folder, so a project can be moved or zipped.
 Files are written first (under a temporary name, then renamed); the row that points at them is
 written after they exist. Opening a project never writes to it unless it needs migrating or
-finds runs whose process died.
+finds runs whose process died. Rows are read and written through sqlite-utils tables (`insert`,
+`update`, `upsert`, `get`, `rows_where`); every sqlite3 error leaves as a `WorkbenchError` that says
+what to do (`translate_error`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError as RowNotFound
+from sqlite_utils.db import Table
 
 from workbench import __version__
 from workbench.core.base.errors import (
@@ -32,8 +36,8 @@ from workbench.core.base.errors import (
     ReadOnlyProjectError,
     WorkbenchError,
 )
-from workbench.core.project.schema import MIGRATIONS, SCHEMA_VERSION
-from workbench.core.project.sql import DB_NAME, decode_row, jsonable, split_sql, translate_error
+from workbench.core.project.schema import SCHEMA_VERSION, apply_migrations
+from workbench.core.project.sql import DB_NAME, decode_row, jsonable, translate_error
 
 PROJECT_SUFFIX = ".wbproj"
 HEARTBEAT_STALE_S = 30.0
@@ -161,28 +165,39 @@ class ProjectStore:
 
     def _migrate(self) -> None:
         self.execute("PRAGMA journal_mode = WAL")
-        version = self.schema_version()
-        for target, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
-                for statement in split_sql(sql):
-                    self.db.conn.execute(statement)
-                self.db.conn.execute(f"PRAGMA user_version = {target}")
-        if version < SCHEMA_VERSION:
+        if apply_migrations(self.db.conn, self.root) < SCHEMA_VERSION:
             self.set_meta("app_version", __version__)
 
     # ---- low-level helpers ---------------------------------------------------------------------
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
         try:
-            return self.db.conn.execute(sql, params)
+            yield
         except sqlite3.Error as exc:
             raise translate_error(exc, self.root) from exc
 
+    def _table(self, name: str) -> Table:
+        """An existing table: sqlite-utils would quietly create a misspelt one on the first insert."""
+        table = self.db.table(name)
+        if not table.exists():
+            raise WorkbenchError(f"the project database {self.db_path} has no table {name!r}")
+        return table
+
+    def rows(self, table: str, where: str | None = None, params: Sequence[Any] = (), order_by: str = "id",
+             decode: bool = True) -> list[dict[str, Any]]:
+        """Rows of `table` matching `where` (JSON columns decoded unless `decode` is False)."""
+        with self._translated():
+            found = list(self.db.table(table).rows_where(where, params, order_by=order_by))
+        return [decode_row(r) for r in found] if decode else found
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self._translated():
+            return self.db.conn.execute(sql, params)
+
     def query(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
-        try:
+        with self._translated():
             return list(self.db.query(sql, params))
-        except sqlite3.Error as exc:
-            raise translate_error(exc, self.root) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -203,15 +218,21 @@ class ProjectStore:
             conn.execute("ROLLBACK")
             raise translate_error(exc, self.root) from exc
 
+    # JSON columns are encoded by `jsonable` before sqlite-utils sees them: it would store repr() of a
+    # value JSON cannot hold, where a loud TypeError points at the bug.
+
     def insert(self, table: str, row: dict[str, Any]) -> int:
-        cols = ", ".join(row)
-        marks = ", ".join(f":{k}" for k in row)
-        cur = self.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", jsonable(row))
-        return int(cur.lastrowid)
+        with self._translated():
+            rowid = self._table(table).insert(jsonable(row)).last_rowid
+        assert rowid is not None  # set by every one-row insert without ignore=True
+        return rowid
 
     def update(self, table: str, row_id: int, **fields: Any) -> None:
-        sets = ", ".join(f"{k} = :{k}" for k in fields)
-        self.execute(f"UPDATE {table} SET {sets} WHERE id = :_id", {**jsonable(fields), "_id": row_id})
+        with self._translated():
+            try:
+                self._table(table).update(row_id, jsonable(fields))
+            except RowNotFound as exc:
+                raise NotFoundError(f"no row {row_id} in {table}; it was deleted meanwhile") from exc
 
     def path(self, relative: str | Path) -> Path:
         """Absolute path of a project-relative path stored in the database."""
@@ -240,53 +261,52 @@ class ProjectStore:
     # ---- meta ----------------------------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
-        self.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                     (key, value))
+        with self._translated():
+            self._table("meta").upsert({"key": key, "value": value}, pk="key")
 
     def get_meta(self, key: str) -> str | None:
-        row = self.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        with self._translated():
+            try:
+                return self.db.table("meta").get(key)["value"]
+            except RowNotFound:
+                return None
 
     # ---- named things (datasets, tokenizers, runs) ---------------------------------------------
 
     def _get_named(self, table: str, what: str, key: str | int) -> dict[str, Any]:
-        rows = self.query(f"SELECT * FROM {table} WHERE name = ?", (str(key),))
+        rows = self.rows(table, "name = ?", (str(key),))
         if not rows and str(key).isdigit():
-            rows = self.query(f"SELECT * FROM {table} WHERE id = ?", (int(key),))
+            rows = self.rows(table, "id = ?", (int(key),))
         if not rows:
-            names = [r["name"] for r in self.query(f"SELECT name FROM {table} ORDER BY id")]
+            names = [r["name"] for r in self.rows(table, decode=False)]
             known = ", ".join(names) if names else "none yet"
             raise NotFoundError(f"no {what} named {key!r} in this project (known: {known})")
-        return decode_row(rows[0])
-
-    def _list(self, table: str) -> list[dict[str, Any]]:
-        return [decode_row(r) for r in self.query(f"SELECT * FROM {table} ORDER BY id")]
+        return rows[0]
 
     def name_taken(self, table: str, name: str) -> bool:
-        return bool(self.query(f"SELECT 1 FROM {table} WHERE name = ?", (name,)))
+        return bool(self.rows(table, "name = ?", (name,), decode=False))
 
     def get_dataset(self, key: str | int) -> dict[str, Any]:
         return self._get_named("datasets", "dataset", key)
 
     def list_datasets(self) -> list[dict[str, Any]]:
-        return self._list("datasets")
+        return self.rows("datasets")
 
     def get_tokenizer(self, key: str | int) -> dict[str, Any]:
         return self._get_named("tokenizers", "tokenizer", key)
 
     def list_tokenizers(self) -> list[dict[str, Any]]:
-        return self._list("tokenizers")
+        return self.rows("tokenizers")
 
     def get_run(self, key: str | int) -> dict[str, Any]:
         return self._get_named("runs", "run", key)
 
     def list_runs(self) -> list[dict[str, Any]]:
-        return self._list("runs")
+        return self.rows("runs")
 
     def get_token_cache(self, dataset_id: int, tokenizer_id: int) -> dict[str, Any] | None:
-        rows = self.query("SELECT * FROM token_caches WHERE dataset_id = ? AND tokenizer_id = ?",
-                          (dataset_id, tokenizer_id))
-        return decode_row(rows[0]) if rows else None
+        rows = self.rows("token_caches", "dataset_id = ? AND tokenizer_id = ?", (dataset_id, tokenizer_id))
+        return rows[0] if rows else None
 
     # ---- runs ----------------------------------------------------------------------------------
 
@@ -303,12 +323,12 @@ class ProjectStore:
         return ids
 
     def list_checkpoints(self, run_id: int) -> list[dict[str, Any]]:
-        return [decode_row(r) for r in self.query("SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))]
+        return self.rows("checkpoints", "run_id = ?", (run_id,), order_by="step")
 
     def metrics(self, run_id: int, name: str | None = None, since_id: int = 0) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM metrics WHERE run_id = ? AND id > ?"
-        params: tuple = (run_id, since_id)
+        where = "run_id = ? AND id > ?"
+        params: list[Any] = [run_id, since_id]
         if name:
-            sql += " AND name = ?"
-            params += (name,)
-        return self.query(sql + " ORDER BY id", params)
+            where += " AND name = ?"
+            params.append(name)
+        return self.rows("metrics", where, params, decode=False)  # thousands of rows, no JSON in them

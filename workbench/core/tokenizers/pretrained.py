@@ -54,7 +54,7 @@ def looks_like_path(source: str) -> bool:
 
 def load_pretrained_tokenizer(source: str) -> PreTrainedTokenizerFast:
     """A fast (tokenizer.json based) Hugging Face tokenizer from a folder or a hub id."""
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
     if looks_like_path(source):
         folder = Path(source).expanduser()
@@ -77,7 +77,7 @@ def load_pretrained_tokenizer(source: str) -> PreTrainedTokenizerFast:
             hint = "check the name, or pass a folder written by save_pretrained"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WorkbenchError(f"could not load the tokenizer from {where}: {hint} ({first_line})") from exc
-    if getattr(tokenizer, "backend_tokenizer", None) is None:
+    if not isinstance(tokenizer, PreTrainedTokenizerFast):  # a slow one has no backend_tokenizer
         raise WorkbenchError(
             f"the tokenizer from {where} has no fast version (tokenizer.json); "
             "pick one that ships tokenizer.json")

@@ -11,7 +11,7 @@ A literal special-token string in the text encodes to that token. ``encode`` nev
 BOS/EOS/CLS tokens, and ``decode`` keeps special tokens and does no space clean-up, so text
 round-trips. ``save(dir)`` writes ``tokenizer.json``, ``tokenizer_config.json`` and
 ``special_tokens_map.json`` (loadable with ``transformers.AutoTokenizer``) plus our own
-``workbench_tokenizer.json`` (the metadata returned by `Tokenizer.describe`).
+``workbench_tokenizer.json`` (the metadata returned by `WorkbenchTokenizer.describe`).
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def reserved_special_tokens(spec: TokenizerSpec) -> list[str]:
     return tokens
 
 
-class Tokenizer:
-    """A tokenizer of any kind. `backend` is the `tokenizers.Tokenizer` pipeline it saves."""
+class WorkbenchTokenizer:
+    """A tokenizer of any kind (satisfies the `Tokenizer` protocol). `backend` is the
+    `tokenizers.Tokenizer` pipeline it saves."""
 
     def __init__(self, backend: BackendTokenizer, kind: str, meta: dict[str, Any] | None = None,
                  hf: PreTrainedTokenizerFast | None = None, source_dir: Path | None = None) -> None:
@@ -100,7 +101,7 @@ class Tokenizer:
         }
 
     def __repr__(self) -> str:
-        return f"Tokenizer(kind={self.kind!r}, vocab_size={self.vocab_size})"
+        return f"WorkbenchTokenizer(kind={self.kind!r}, vocab_size={self.vocab_size})"
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly metadata: kind, sizes, special tokens and ids, unknown-character policy."""
@@ -148,11 +149,10 @@ class Tokenizer:
     def to_hf(self) -> PreTrainedTokenizerFast:
         if self._hf is not None:
             return self._hf
-        from transformers import AutoTokenizer, PreTrainedTokenizerFast
+        from transformers import PreTrainedTokenizerFast
 
         if self.kind == "pretrained" and self._source_dir is not None:
-            self._hf = AutoTokenizer.from_pretrained(self._source_dir, local_files_only=True,
-                                                     trust_remote_code=False)
+            self._hf = load_pretrained_tokenizer(str(self._source_dir))  # a local folder: no hub
             return self._hf
         names = {key: self._meta[f"{key}_token"] for key in ("eos", "mask", "unk")}
         self._hf = PreTrainedTokenizerFast(
@@ -189,7 +189,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def train_tokenizer(spec: TokenizerSpec, train_text: Path | None,
-                    out_dir: Path) -> Generator[Progress, None, Tokenizer]:
+                    out_dir: Path) -> Generator[Progress, None, WorkbenchTokenizer]:
     """Build the tokenizer `spec` describes from `train_text`, save it into `out_dir`, return it.
 
     Yields `Progress` at least once per chunk of text (about 1 MB). For "pretrained" the text is
@@ -201,7 +201,7 @@ def train_tokenizer(spec: TokenizerSpec, train_text: Path | None,
         yield Progress("load-tokenizer", 0, 1, unit="steps", message=f"loading {spec.source}")
         hf = load_pretrained_tokenizer(str(spec.source))
         backend = BackendTokenizer.from_str(hf.backend_tokenizer.to_str())
-        tokenizer = Tokenizer(backend, "pretrained", meta, hf=hf)
+        tokenizer = WorkbenchTokenizer(backend, "pretrained", meta, hf=hf)
     else:
         specials = reserved_special_tokens(spec)
         path = Path(train_text) if train_text is not None else None
@@ -214,21 +214,21 @@ def train_tokenizer(spec: TokenizerSpec, train_text: Path | None,
             backend = build_char_backend(char_vocab(chars, specials), specials)
         else:
             backend = yield from train_bpe(path, spec.vocab_size, spec.min_frequency, specials)
-        tokenizer = Tokenizer(backend, spec.kind, meta)
+        tokenizer = WorkbenchTokenizer(backend, spec.kind, meta)
     yield Progress("save-tokenizer", 0, 1, unit="steps", message=f"{tokenizer.vocab_size} tokens")
     tokenizer.save(Path(out_dir))
     yield Progress("save-tokenizer", 1, 1, unit="steps", message=f"{tokenizer.vocab_size} tokens")
     return tokenizer
 
 
-def load_tokenizer(tokenizer_dir: Path) -> Tokenizer:
-    """Load a folder written by `Tokenizer.save` (or any folder with a Hugging Face tokenizer.json)."""
+def load_tokenizer(tokenizer_dir: Path) -> WorkbenchTokenizer:
+    """Load a folder written by `WorkbenchTokenizer.save` (or any folder with a Hugging Face tokenizer.json)."""
     tokenizer_dir = Path(tokenizer_dir)
     meta_path = tokenizer_dir / METADATA_FILE
     if not meta_path.exists():
         hf = load_pretrained_tokenizer(str(tokenizer_dir.resolve()))
         backend = BackendTokenizer.from_str(hf.backend_tokenizer.to_str())
-        return Tokenizer(backend, "pretrained", {"source": str(tokenizer_dir)}, hf=hf)
+        return WorkbenchTokenizer(backend, "pretrained", {"source": str(tokenizer_dir)}, hf=hf)
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         backend = BackendTokenizer.from_file(str(tokenizer_dir / "tokenizer.json"))
@@ -237,7 +237,7 @@ def load_tokenizer(tokenizer_dir: Path) -> Tokenizer:
                              "create the tokenizer again") from exc
     if meta.get("format", 0) > METADATA_FORMAT:
         raise WorkbenchError(f"the tokenizer in {tokenizer_dir} was made by a newer LM Workbench; update the app")
-    tokenizer = Tokenizer(backend, meta.get("kind", "pretrained"), meta, source_dir=tokenizer_dir)
+    tokenizer = WorkbenchTokenizer(backend, meta.get("kind", "pretrained"), meta, source_dir=tokenizer_dir)
     if meta.get("vocab_size") not in (None, tokenizer.vocab_size):
         raise WorkbenchError(f"the tokenizer in {tokenizer_dir} has {tokenizer.vocab_size} tokens but its "
                              f"metadata says {meta['vocab_size']}; create the tokenizer again")

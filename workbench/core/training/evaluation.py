@@ -8,20 +8,21 @@ what the run does next, and a resumed run matches an uninterrupted one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 
 import numpy as np
 import torch
 
 from workbench.core.models.modeling import logits_of
+from workbench.core.tokenizers.protocol import Tokenizer
+from workbench.core.training.batches import EveryWindow
 
 LossFn = Callable[[torch.nn.Module, torch.Tensor, "torch.Generator | None"], torch.Tensor]
 
 
 @torch.no_grad()
-def validation_loss(model: torch.nn.Module, windows: Sequence[np.ndarray] | np.ndarray, batch_size: int,
+def validation_loss(model: torch.nn.Module, windows: np.ndarray | EveryWindow, batch_size: int,
                     loss_fn: LossFn, device: torch.device, *, mask_seed: int,
                     autocast: Callable[[], AbstractContextManager] = nullcontext,
                     tick: Callable[[], None] = lambda: None) -> float:
@@ -48,7 +49,7 @@ def perplexity(loss: float) -> float:
 
 
 @torch.no_grad()
-def greedy_sample(model: torch.nn.Module, tokenizer: Any, prompt: str, max_new_tokens: int, block_size: int,
+def greedy_sample(model: torch.nn.Module, tokenizer: Tokenizer, prompt: str, max_new_tokens: int, block_size: int,
                   device: torch.device, autocast: Callable[[], AbstractContextManager] = nullcontext) -> str:
     """Continue `prompt` greedily (deterministic: no RNG consumed); returns only the continuation."""
     ids = list(tokenizer.encode(prompt)) or [0]

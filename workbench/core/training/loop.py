@@ -37,6 +37,7 @@ from workbench.core.base.events import (
 )
 from workbench.core.base.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec, spec_to_dict
 from workbench.core.project.checkpoints import read_checkpoint_state, save_checkpoint
+from workbench.core.tokenizers.protocol import Tokenizer
 from workbench.core.training.batches import BatchSampler, EveryWindow, fixed_windows
 from workbench.core.training.evaluation import LossFn, greedy_sample, perplexity, validation_loss
 from workbench.core.training.flat_params import FlatParameters
@@ -90,7 +91,7 @@ class TrainJob:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     precision: str = "fp32"  # resolved: fp32 | bf16 | fp16
     autocast: Callable[[], AbstractContextManager] = nullcontext
-    tokenizer: Any = None  # encode/decode for the evaluation sample; None = no sample
+    tokenizer: Tokenizer | None = None  # encode/decode for the evaluation sample; None = no sample
     tokenizer_dir: Path | None = None  # copied into each checkpoint
     relative_to: Path | None = None  # event paths are relative to this folder (the project)
     resume_from: Path | None = None  # a verified checkpoint folder
@@ -300,12 +301,13 @@ class _Loop:
                                  job.model_spec.block_size, job.device, job.autocast)
             yield self.emit(SampleGenerated(step=c.step, prompt=spec.sample_prompt, text=text))
         yield self.emit(self._checkpoint(kind="best" if improved else "latest"))
-        if job.snapshot is not None:
-            yield from self._snapshot()
+        yield from self._snapshot()
         return spec.patience > 0 and c.bad_evals >= spec.patience
 
     def _snapshot(self) -> Generator[LoopEvent, None, None]:
         """Attention of the probe text for the time-lapse; a failure here must not end the run."""
+        if self.job.snapshot is None:
+            return
         try:
             saved = self.job.snapshot(self.model, self.counters.step)
         except Exception as exc:  # noqa: BLE001 - reported, training goes on

@@ -30,11 +30,11 @@ def make_optimizer(model: torch.nn.Module, train: TrainSpec,
         params = [p for p in model.parameters() if p.requires_grad]
         groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": train.weight_decay},
                   {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
-    kwargs = dict(lr=train.lr, betas=(train.beta1, train.beta2))
+    betas = (train.beta1, train.beta2)
     try:
-        return torch.optim.AdamW(groups, fused=True, **kwargs)
+        return torch.optim.AdamW(groups, lr=train.lr, betas=betas, fused=True)
     except (RuntimeError, TypeError, ValueError):  # no fused kernel for this device / dtype
-        return torch.optim.AdamW(groups, foreach=True, **kwargs)
+        return torch.optim.AdamW(groups, lr=train.lr, betas=betas, foreach=True)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -64,9 +64,10 @@ class JobController(QObject):
         self.panels = panels
         self.status = status
         self.device = describe_device()
-        self.engines: dict[str, str] = {}
+        self.engines: dict[str, str] = {}  # filled by the warm-up job once it has loaded each engine
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
         self._shown_generation = 0
+        self._training_reported = False  # the running training job has reported a step
         runner.jobProgress.connect(self._on_progress)
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
@@ -80,7 +81,6 @@ class JobController(QObject):
         panels.playground.generateRequested.connect(self.start_generation)
         panels.playground.stopRequested.connect(self.stop_generation)
         panels.attention.attentionRequested.connect(self.start_attention)
-        self.apply_engine_status({engine.key: engine.status() for engine in backends.ENGINES})
         status.set_device(self.device)
 
     @property
@@ -123,6 +123,7 @@ class JobController(QObject):
         job = self._start("train", "train", factory, title, stop_event=stop_event, pause_event=pause_event)
         if job is None:
             return None
+        self._training_reported = False
         self.panels.training.begin_live(title)
         self.panels.training.set_job_state(running=True)
         self.panels.model.set_training_running(True)
@@ -227,6 +228,12 @@ class JobController(QObject):
         steps = [e.step for e in events if isinstance(e, StepLogged)]
         if steps:
             self.status.update_progress(steps[-1])
+        if steps and not self._training_reported:
+            # the job may have made the run's dataset and tokenizer (the demo does): show them now
+            self._training_reported = True
+            self.refresh_panels(training=False)
+        elif any(isinstance(e, CheckpointSaved) for e in events):
+            self.panels.playground.refresh()  # the run can be tried while it trains
         for event in events:
             if isinstance(event, (Notice, Progress)):
                 self._show_event(event)
@@ -272,6 +279,8 @@ class JobController(QObject):
             self.status.showMessage("Ready.", 3000)
 
     def _training_finished(self, outcome: str, result: object) -> None:
+        if outcome == "stopped" and not isinstance(result, RunFinished):
+            result = self._stored_ending(self.panels.training.live_run())  # a closed job returns nothing
         run_id = result.run_id if isinstance(result, RunFinished) else None
         if isinstance(result, RunFinished):
             message = f"Run {self._run_name(result.run_id)} {result.status} at step {result.step}. {result.message}"
@@ -286,6 +295,16 @@ class JobController(QObject):
         self.refresh_panels(training=False)
         if isinstance(result, RunFinished) and result.status == "failed":  # e.g. the loss became NaN
             errors.show_error(self.window, result.message or message.strip())
+
+    def _stored_ending(self, run_id: int | None) -> RunFinished | None:
+        """How the run ended, as its job recorded it (it does so before its thread ends)."""
+        if run_id is None or self.store is None:
+            return None
+        try:
+            run = self.store.get_run(run_id)
+        except WorkbenchError:
+            return None
+        return RunFinished(run_id, run["status"], int(run["step"]), run["message"] or "")
 
     def _run_name(self, run_id: int) -> str:
         try:

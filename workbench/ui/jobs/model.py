@@ -22,7 +22,7 @@ from typing import Any
 
 from workbench.core.base.errors import InvalidSpecError, WorkbenchError
 from workbench.core.base.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec
-from workbench.ui.jobs.backends import import_heavy
+from workbench.ui.jobs.backends import heavy_imports
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +96,10 @@ def estimate_job(request: EstimateRequest) -> Iterator[EstimateStage]:
         return EstimateResult(request, problems=(f"the estimate failed ({type(exc).__name__}: {exc})",))
 
 
-def _core(module: str) -> Any:
-    """A core module that imports torch (through the lock every job's heavy imports share)."""
-    return import_heavy(f"workbench.core.{module}")
-
-
 def _estimate(request: EstimateRequest) -> EstimateResult:
-    estimate = _core("training.estimates").estimate
-    validate_against = _core("models.modeling").validate_against
+    with heavy_imports():  # torch and transformers load here, on the job's thread
+        from workbench.core.models.modeling import validate_against
+        from workbench.core.training.estimates import estimate
     spec, train = request.model, request.train
     vocab = spec.vocab_size
     positions = None
@@ -130,18 +126,21 @@ def _estimate(request: EstimateRequest) -> EstimateResult:
 
 
 def _check_device(train: TrainSpec) -> None:
-    devices = _core("base.devices")
-    devices.resolve_precision(devices.choose_device(train.device), train.precision)
+    with heavy_imports():
+        from workbench.core.base.devices import choose_device, resolve_precision
+    resolve_precision(choose_device(train.device), train.precision)
 
 
 def pretrained_config_spec(source: str) -> ModelSpec:
     """A pretrained model's sizes from its config alone (no weights): a local folder or a cached hub id."""
-    auto_config = import_heavy("transformers").AutoConfig
-    spec_from_hf_config = _core("models.modeling").spec_from_hf_config
+    with heavy_imports():
+        from transformers import AutoConfig
+
+        from workbench.core.models.modeling import spec_from_hf_config
     path = Path(source).expanduser()
     try:
-        config = auto_config.from_pretrained(str(path) if path.is_dir() else source, local_files_only=True,
-                                            trust_remote_code=False)
+        config = AutoConfig.from_pretrained(str(path) if path.is_dir() else source, local_files_only=True,
+                                           trust_remote_code=False)
     except Exception as exc:  # transformers raises OSError, ValueError...
         raise WorkbenchError(f"cannot read the configuration of {source!r}: choose a Hugging Face model folder "
                              f"(config.json + model.safetensors) or a hub id downloaded before "
@@ -151,8 +150,10 @@ def pretrained_config_spec(source: str) -> ModelSpec:
 
 def detect_devices() -> dict[str, str]:
     """{"auto": the device "auto" picks, "cuda": GPU name or "", "mps": "Apple GPU" or ""}."""
-    torch = import_heavy("torch")
-    choose_device = _core("base.devices").choose_device
+    with heavy_imports():
+        import torch
+
+        from workbench.core.base.devices import choose_device
     cuda = ""
     try:
         if torch.cuda.is_available():
@@ -169,9 +170,10 @@ def probe_job(request: EstimateRequest, estimated: ModelSpec, flops_per_token: f
     key = probe_key(request)
     yield EstimateStage("threads")
     try:
-        devices = _core("base.devices")
-        threads = devices.choose_num_threads()  # the same count training will use (set once per process)
-        device = devices.choose_device(request.train.device)
+        with heavy_imports():
+            from workbench.core.base.devices import choose_device, choose_num_threads
+        threads = choose_num_threads()  # the same count training will use (set once per process)
+        device = choose_device(request.train.device)
         seconds, scaled = yield from _measure(estimated, request.train, device.type, flops_per_token)
         return ProbeResult(key, seconds, scaled, device.type, threads)
     except WorkbenchError as exc:
@@ -202,7 +204,8 @@ def probe_plan(spec: ModelSpec, train: TrainSpec, device_type: str,
 
 def _measure(spec: ModelSpec, train: TrainSpec, device_type: str,
              flops_per_token: float) -> Iterator[EstimateStage]:
-    probe_step_time = _core("training.estimates").probe_step_time
+    with heavy_imports():
+        from workbench.core.training.estimates import probe_step_time
     plan = probe_plan(spec, train, device_type, flops_per_token)
     yield EstimateStage("probe")
     if plan is None:

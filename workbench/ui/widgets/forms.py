@@ -40,13 +40,15 @@ def set_available(button: QAbstractButton, available: bool, reason: str, tooltip
 
 
 def human_count(n: int | float | None, unit: str = "") -> str:
+    """"1.2 kB", "512 B", "1.0 M chars", "8 chars": a word unit is passed with its space (" chars"),
+    and a small number gets one space before the unit, never two."""
     if n is None:
         return "-"
     n = float(n)
     for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(n) >= limit:
             return f"{n / limit:.1f} {suffix}{unit}".rstrip()
-    return f"{n:.0f} {unit}".rstrip()
+    return f"{n:.0f} {unit.lstrip()}".rstrip()
 
 
 def fill_run_combo(combo: QComboBox, runs: list[dict]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
@@ -25,11 +25,12 @@ class SampleCard(QFrame):
         self.setObjectName(f"sampleCard-{sample.key}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         title = section_title(sample.title)
+        title.setWordWrap(True)
         size = plain_label(f"{_megabytes(sample.default_bytes)} · {sample.suggested_tokenizer} tokenizer · "
-                           f"{sample.suggested_preset} model", wrap=False)
+                           f"{sample.suggested_preset} model")
         size.setEnabled(False)  # the disabled text colour: secondary information, in either scheme
         description = plain_label(sample.description)
-        hint_title = plain_label("What to look for in the attention maps:", wrap=False)
+        hint_title = plain_label("What to look for in the attention maps:")
         font = QFont(hint_title.font())
         font.setItalic(True)
         hint_title.setFont(font)
@@ -37,10 +38,14 @@ class SampleCard(QFrame):
         self.button = QPushButton("Import")
         self.button.setObjectName(f"importSample-{sample.key}")
         self.button.clicked.connect(self._clicked)
+        # The button keeps its place at the right edge: the size line goes under the title and every
+        # text wraps, so a narrow dock never pushes Import out of sight.
+        heading = QVBoxLayout()
+        heading.addWidget(title)
+        heading.addWidget(size)
         head = QHBoxLayout()
-        head.addWidget(title)
-        head.addWidget(size, 1)
-        head.addWidget(self.button)
+        head.addLayout(heading, 1)
+        head.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(description)
@@ -62,6 +67,7 @@ class SampleGallery(QScrollArea):
         self.setObjectName("sampleGallery")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the cards wrap instead
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(plain_label("Small generated datasets, each made to show one thing a model learns. "

@@ -11,49 +11,52 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QValidator
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox, QWidget
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
 
 from workbench.core.base.errors import InvalidSpecError
 from workbench.ui.theme import is_dark
+from workbench.ui.wording import for_window
 
 INVALID_PROPERTY = "invalid"
 FRAME_COLORS = {False: "#d32f2f", True: "#ff6b6b"}  # light, dark
+MIN_COMBO_CHARS = 8
 
-# (what a core message says, field key, the form's words for it); first match per key wins.
-MESSAGE_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("--n-layer", "n_layer", "layers"),
-    ("--n-head", "n_head", "attention heads"),
-    ("key/value heads", "n_kv_head", ""),
-    ("grouped-query attention", "n_kv_head", ""),
-    ("--n-embd", "n_embd", "embedding size"),
-    ("--block-size", "block_size", "context"),
-    ("positions the pretrained", "block_size", ""),
-    ("--dropout", "dropout", "dropout"),
-    ("--batch-size", "batch_size", "batch size"),
-    ("--grad-accum", "grad_accum", "gradient accumulation"),
-    ("--lr", "lr", "learning rate"),
-    ("--max-steps", "max_steps", "steps"),
-    ("--warmup", "warmup", "warmup"),
-    ("--eval-interval", "eval_interval", "evaluation interval"),
-    ("unknown schedule", "schedule", ""),
-    ("--device", "device", "device"),
-    ("fp16", "precision", ""),
-    ("--precision", "precision", "precision"),
-    ("tokenizer", "tokenizer", ""),
-    ("vocabulary", "tokenizer", ""),
-    ("pretrained model", "init_source", ""),
-    ("configuration of", "init_source", ""),
-    ("--arch", "arch", "architecture"),
-    ("bias terms", "arch", ""),
+# (what a core message says, the field key it is about); first match per key wins. The flags' words
+# for the form come from `workbench.ui.wording`, the one mapping every window message uses.
+MESSAGE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("--n-layer", "n_layer"),
+    ("--n-head", "n_head"),
+    ("key/value heads", "n_kv_head"),
+    ("grouped-query attention", "n_kv_head"),
+    ("--n-embd", "n_embd"),
+    ("--block-size", "block_size"),
+    ("positions the pretrained", "block_size"),
+    ("--dropout", "dropout"),
+    ("--batch-size", "batch_size"),
+    ("--grad-accum", "grad_accum"),
+    ("--lr", "lr"),
+    ("--max-steps", "max_steps"),
+    ("--warmup", "warmup"),
+    ("--eval-interval", "eval_interval"),
+    ("unknown schedule", "schedule"),
+    ("--device", "device"),
+    ("fp16", "precision"),
+    ("--precision", "precision"),
+    ("tokenizer", "tokenizer"),
+    ("vocabulary", "tokenizer"),
+    ("pretrained model", "init_source"),
+    ("configuration of", "init_source"),
+    ("--arch", "arch"),
+    ("bias terms", "arch"),
 )
 
 
 def fields_named_in(message: str) -> list[str]:
     """The field keys a core message is about, in the order they appear in MESSAGE_FIELDS."""
     keys: list[str] = []
-    for needle, key, _words in MESSAGE_FIELDS:
+    for needle, key in MESSAGE_FIELDS:
         if needle in message and key not in keys:
             keys.append(key)
     return keys
@@ -61,9 +64,7 @@ def fields_named_in(message: str) -> list[str]:
 
 def for_form(message: str) -> str:
     """A core message with its command-line flags in the form's words, starting with a capital."""
-    for needle, _key, words in sorted(MESSAGE_FIELDS, key=lambda item: -len(item[0])):
-        if words and needle.startswith("--"):
-            message = message.replace(needle, words)
+    message = for_window(message)
     return message[:1].upper() + message[1:]
 
 
@@ -152,6 +153,10 @@ def float_box(low: float, high: float, value: float, step: float, decimals: int)
 
 def combo(items: tuple[tuple[str, str], ...], tooltip: str = "") -> QComboBox:
     box = QComboBox()
+    # As narrow as a dock on a small screen allows: the longest item ("gpt2-124m — 124.4 M parameters")
+    # would set the whole form's minimum width; the open list still shows every item in full.
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(MIN_COMBO_CHARS)
     for key, label in items:
         box.addItem(label, key)
     if tooltip:
@@ -179,50 +184,79 @@ def select_data(box: QComboBox, key: object) -> bool:
     return index >= 0
 
 
-class LearningRateBox(QDoubleSpinBox):
-    """A learning rate typed as "3e-4" or "0.0003"; the arrows step through 1, 2, 3, 5 x 10^k."""
+class LearningRateBox(QLineEdit):
+    """A learning rate typed as "3e-4" or "0.0003"; Up/Down (and the wheel, when focused) step through
+    1, 2, 3, 5 x 10^k.
 
+    What is typed stays as typed. A spin box puts its old value back without a word when the text is
+    not a number in range ("50", "abc"); here `problem()` says what is allowed, for the form to show
+    on the field, and `value()` keeps the last learning rate that was valid.
+    """
+
+    valueChanged = Signal(float)
     STEPS = (1.0, 2.0, 3.0, 5.0)
 
     def __init__(self, value: float, low: float = 1e-6, high: float = 0.999) -> None:
         super().__init__()
-        self.setDecimals(12)  # the value keeps its precision; the text is formatted below
-        self.setRange(low, high)
+        self._low, self._high, self._value = low, high, value
+        self.textChanged.connect(self._on_text)
         self.setValue(value)
-        self.setKeyboardTracking(False)
 
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.4g}"
+    def minimum(self) -> float:
+        return self._low
 
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
+    def maximum(self) -> float:
+        return self._high
 
-    def validate(self, text: str, pos: int) -> tuple:
-        stripped = text.strip()
-        if not stripped:
-            return QValidator.State.Intermediate, text, pos
-        try:
-            value = float(stripped)
-        except ValueError:
-            partial = stripped.rstrip("eE-+.")
-            ok = not partial or _is_float(partial)
-            return (QValidator.State.Intermediate if ok else QValidator.State.Invalid), text, pos
-        in_range = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if in_range else QValidator.State.Intermediate), text, pos
+    def value(self) -> float:
+        return self._value
+
+    def setValue(self, value: float) -> None:
+        self.setText(f"{min(self._high, max(self._low, value)):.6g}")  # the precision specs() keeps
+
+    def problem(self) -> str:
+        """Why the text is not a learning rate, with the range that is allowed; "" when it is one."""
+        text = self.text().strip()
+        allowed = f"type a number from {self._low:g} to {self._high:g}, such as 3e-4 or 0.0003"
+        if not text:
+            return f"The learning rate is empty: {allowed}."
+        if not _is_float(text):
+            return f"The learning rate \u201c{text}\u201d is not a number: {allowed}."
+        if not self._low <= float(text) <= self._high:
+            return f"The learning rate {text} is out of range: {allowed}."
+        return ""
 
     def stepBy(self, steps: int) -> None:
         ladder = [m * 10.0 ** k for k in range(-7, 1) for m in self.STEPS]
-        value = self.value()
+        value = self._value
         if steps > 0:
             higher = [v for v in ladder if v > value * (1 + 1e-9)]
             target = higher[min(steps, len(higher)) - 1] if higher else value
         else:
             lower = [v for v in ladder if v < value * (1 - 1e-9)]
             target = lower[-min(-steps, len(lower))] if lower else value
-        self.setValue(min(self.maximum(), max(self.minimum(), target)))
+        self.setValue(target)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps = {Qt.Key.Key_Up: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_PageUp: 4, Qt.Key.Key_PageDown: -4}
+        if event.key() in steps:
+            self.stepBy(steps[event.key()])
+        else:
+            super().keyPressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self.hasFocus() or not event.angleDelta().y():  # scrolling the form passes over the field
+            event.ignore()
+            return
+        self.stepBy(1 if event.angleDelta().y() > 0 else -1)
+
+    def _on_text(self) -> None:
+        if self.problem():
+            return
+        value = float(self.text())
+        if value != self._value:
+            self._value = value
+            self.valueChanged.emit(value)
 
 
 def _is_float(text: str) -> bool:

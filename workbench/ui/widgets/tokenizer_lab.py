@@ -37,6 +37,10 @@ def describe_encoding(result: Any) -> str:
             f"{result.distinct_ids:,} of {result.vocab_size:,} tokens used ({100 * result.vocab_used:.1f} %)")
 
 
+def _choose(combo: QComboBox, tokenizer_id: int | None) -> None:
+    combo.setCurrentIndex(max(0, combo.findData(tokenizer_id)) if tokenizer_id is not None else 0)
+
+
 class TokenizerColumn(QWidget):
     """A tokenizer picker, its numbers and its token view."""
 
@@ -116,14 +120,20 @@ class TokenizerLab(QWidget):
                 for tid, label in tokenizers:
                     column.combo.addItem(label, tid)
                 if keep not in ids:
-                    default = ids[0] if slot == "a" and ids else (ids[1] if len(ids) > 1 else None)
-                    keep = default
-                column.combo.setCurrentIndex(max(0, column.combo.findData(keep)) if keep is not None else 0)
+                    keep = ids[0] if slot == "a" and ids else (ids[1] if len(ids) > 1 else None)
+                _choose(column.combo, keep)
         self._schedule()
 
     def select_tokenizer(self, slot: str, tokenizer_id: int | None) -> None:
-        combo = self.columns[slot].combo
-        combo.setCurrentIndex(max(0, combo.findData(tokenizer_id)) if tokenizer_id is not None else 0)
+        """Show `tokenizer_id` in column `slot`. If the other column shows it already, that column takes
+        the one `slot` showed: two columns of the same tokenizer compare nothing (a newly trained
+        tokenizer goes to column A, and the one it replaces there moves to B)."""
+        column = self.columns[slot]
+        replaced = column.tokenizer_id()
+        other = self.columns[SLOTS[1 - SLOTS.index(slot)]]
+        if tokenizer_id is not None and other.tokenizer_id() == tokenizer_id and replaced != tokenizer_id:
+            _choose(other.combo, replaced)
+        _choose(column.combo, tokenizer_id)
 
     def set_sample_text(self, text: str, *, from_dataset: bool = True, force: bool = False) -> None:
         """Show `text` unless the user typed their own (`force` replaces it anyway)."""

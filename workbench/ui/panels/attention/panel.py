@@ -26,6 +26,7 @@ from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import ProjectStore
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.widgets.heatmap import AttentionHeatmap
+from workbench.ui.widgets.scrolling import scroll_area
 
 MEAN = -1
 
@@ -39,7 +40,7 @@ class AttentionPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("attentionPanel")
         self._store: ProjectStore | None = None
-        self._engine_missing = "Looking for the attention engine…"
+        self._engine_missing = ""  # why not, when the warm-up cannot load the engine
         self._weights = np.zeros((0, 0, 0, 0), dtype=np.float32)
         self._tokens: list[str] = []
 
@@ -71,12 +72,15 @@ class AttentionPanel(QWidget):
         view.addWidget(plain_label("Head", wrap=False))
         view.addWidget(self.head, 1)
         view.addWidget(self.show_button)
-        layout = QVBoxLayout(self)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.text_edit)
         layout.addLayout(view)
         layout.addWidget(self.heatmap, 1)
         layout.addWidget(self.notice)
+        QVBoxLayout(self).addWidget(scroll_area(body))  # the tabbed dock may be shorter than the map needs
 
         self.run.currentIndexChanged.connect(self._load_snapshot_list)
         self.snapshot.currentIndexChanged.connect(self._load_snapshot)

@@ -1,7 +1,8 @@
 """The import dialog: what will be read from the chosen files, how it is cleaned and split, and its name.
 
 It shows the detected format (which the user may change), the field or column to read for JSONL,
-CSV and Parquet, the first records as they will be imported (plain text) and the file's encoding.
+CSV and Parquet, the first records as they will be imported (plain text) and the file's encoding,
+which the user may name when it is not UTF-8 (the preview then re-reads the start in it).
 The preview reads only the start of the files (`workbench.core.data.importer.preview`), so it runs
 here, in the GUI thread; the import itself runs as a job once the dialog is accepted.
 """
@@ -32,8 +33,10 @@ from PySide6.QtWidgets import (
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.specs import DatasetSpec
+from workbench.ui.panels.dataset.encoding_choice import encoding_combo
 from workbench.ui.panels.dataset.name_field import NameField, error_color, free_name
 from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.wording import for_window
 
 FORMATS = (("auto", "Automatic"), ("txt", "Plain text"), ("md", "Markdown"), ("jsonl", "JSON Lines"),
            ("csv", "CSV / TSV"), ("parquet", "Parquet"), ("folder", "Folder of text files"))
@@ -67,7 +70,8 @@ class ImportDialog(QDialog):
         self.field = QComboBox()
         self.field.setObjectName("importFieldCombo")
         self.field.setToolTip("The JSON key or the column that holds the text")
-        self.encoding = plain_label("")
+        self.encoding_choice = encoding_combo()
+        self.encoding = plain_label("")  # the encoding read and the size, from the preview
         self.encoding.setObjectName("importEncodingLabel")
         self.preview = QPlainTextEdit()
         self.preview.setObjectName("importPreview")
@@ -117,6 +121,7 @@ class ImportDialog(QDialog):
         self.format.setCurrentIndex(index)
         self.format.currentIndexChanged.connect(self._format_changed)
         self.field.currentIndexChanged.connect(self.refresh_preview)
+        self.encoding_choice.currentIndexChanged.connect(self.refresh_preview)  # re-read in the chosen encoding
         for box in (self.normalize_newlines, self.nfc, self.strip, self.replace_invalid):
             box.toggled.connect(self.refresh_preview)
         self.name.validityChanged.connect(self._update_ok)
@@ -133,7 +138,10 @@ class ImportDialog(QDialog):
         top.addRow("Files:", self.source_label)
         top.addRow("Format:", self.format)
         top.addRow("Field / column:", self.field)
-        top.addRow("Encoding:", self.encoding)
+        encoding_row = QHBoxLayout()
+        encoding_row.addWidget(self.encoding_choice)
+        encoding_row.addWidget(self.encoding, 1)
+        top.addRow("Encoding:", encoding_row)
         preview_box = QGroupBox("Preview (first records, as they will be imported)")
         preview_layout = QVBoxLayout(preview_box)
         preview_layout.addWidget(self.preview, 1)
@@ -192,7 +200,7 @@ class ImportDialog(QDialog):
             val_fraction=round(self.val_fraction.value() / 100.0, 4), seed=self.seed.value(),
             replace_invalid=self.replace_invalid.isChecked(),
             normalize_newlines=self.normalize_newlines.isChecked(), nfc=self.nfc.isChecked(),
-            strip=self.strip.isChecked())
+            strip=self.strip.isChecked(), encoding=str(self.encoding_choice.currentData()))
 
     def set_taken_names(self, names: Iterable[str]) -> None:
         self.name.set_taken(names)
@@ -233,7 +241,7 @@ class ImportDialog(QDialog):
             if table and result.fields and spec.field not in result.fields:
                 result = self._first_look(result.fields)
         except (WorkbenchError, OSError) as exc:
-            self.preview_error = str(exc)
+            self.preview_error = for_window(str(exc))  # the core's words are the command line's
             self._set_fields(())
             self.preview.setPlainText("")
             self.encoding.setText("-")
@@ -270,7 +278,7 @@ class ImportDialog(QDialog):
         return result
 
     def _show_notes(self, notes: list[str]) -> None:
-        self.notes.setText("\n".join(notes))
+        self.notes.setText("\n".join(for_window(note) for note in notes))
         self.notes.setVisible(bool(notes))
         palette = self.notes.palette()
         palette.setColor(self.notes.foregroundRole(), error_color(self.palette()))

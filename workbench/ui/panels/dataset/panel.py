@@ -61,7 +61,7 @@ class DatasetPanel(QWidget):
         self.setAcceptDrops(True)
         self._store: ProjectStore | None = None
         self._rows: dict[int, dict[str, Any]] = {}
-        self._import_missing = "Looking for the import code…"
+        self._import_missing = ""  # why not, when the warm-up cannot load the engine
         self.import_dialog: ImportDialog | None = None
         self.datasets = RecordTable(("Name", "Train", "Validation", "Documents", "Format"),
                                     "No datasets yet. Import a file, drop one here, or pick a sample.")

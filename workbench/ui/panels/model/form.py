@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -25,8 +26,10 @@ from PySide6.QtWidgets import (
 from workbench.core.base.specs import ModelSpec, TrainSpec
 from workbench.core.models.presets import PRESETS, apply_preset
 from workbench.ui.panels.model.choices import DEVICES
-from workbench.ui.widgets.forms import plain_label
-from workbench.ui.widgets.spec_form import LearningRateBox, combo, float_box, int_box, select_data
+from workbench.ui.panels.model.sizes import preset_params
+from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.theme import is_dark
+from workbench.ui.widgets.spec_form import FRAME_COLORS, LearningRateBox, combo, float_box, int_box, select_data
 
 ARCHITECTURES = (("gpt2", "GPT-2"), ("llama", "Llama"), ("bert", "BERT (masked)"), ("lstm", "LSTM"))
 INIT_KINDS = (("scratch", "From scratch"), ("folder", "Pretrained folder"), ("hub", "Hugging Face hub id"))
@@ -48,9 +51,9 @@ HELP = {
     "n_embd": "Width of the model (hidden size)",
     "block_size": "Context: how many tokens the model sees at once",
     "dropout": "Fraction of activations dropped while training (0 for small data is fine)",
-    "lr": "Peak learning rate, reached after warmup; type 3e-4 or 0.0003",
+    "lr": "Peak learning rate, reached after warmup; type 3e-4 or 0.0003 (Up/Down step through 1, 2, 3, 5 x 10^k)",
     "schedule": "How the learning rate decays after warmup",
-    "warmup": "Steps over which the learning rate rises to its peak",
+    "warmup": "Steps over which the learning rate rises to its peak; at most the run's steps",
     "batch_size": "Sequences per micro-batch",
     "grad_accum": "Micro-batches per optimizer step: a larger effective batch without more memory",
     "max_steps": "Optimizer steps of the run",
@@ -64,9 +67,9 @@ HELP = {
 }
 
 
-def _preset_label(name: str) -> str:
-    return f"{name} — {PRESETS[name].approx_params / 1e6:.1f}M parameters"
-
+def _preset_label(name: str, arch: str, vocab: int) -> str:
+    """"tiny — 0.54M parameters": counted for the chosen architecture and vocabulary, like the estimate."""
+    return f"{name} — {human_count(preset_params(PRESETS[name], arch, vocab))} parameters"
 
 
 def field_object_name(key: str) -> str:
@@ -84,6 +87,7 @@ class ModelForm(QWidget):
         self._base_model, self._base_train = ModelSpec(), TrainSpec()
         self._vocab = 0
         self._loading = False
+        self._messages: dict[str, tuple[QFormLayout, QLabel]] = {}  # field key -> its message row
         m, t = self._base_model, self._base_train
         self.dataset = combo((), HELP["dataset"])
         self.dataset.setObjectName("trainDatasetCombo")
@@ -98,7 +102,7 @@ class ModelForm(QWidget):
         self.browse_button = QPushButton("Browse…")
         self.browse_button.setObjectName("browseInitButton")
         self.arch = combo(ARCHITECTURES)
-        self.preset = combo(((CUSTOM, "Custom"), *((name, _preset_label(name)) for name in PRESETS)))
+        self.preset = combo(((CUSTOM, "Custom"), *((name, name) for name in PRESETS)))
         self.preset.setObjectName("presetCombo")
         for index, name in enumerate(PRESETS, start=1):
             self.preset.setItemData(index, PRESETS[name].description, Qt.ItemDataRole.ToolTipRole)
@@ -131,7 +135,7 @@ class ModelForm(QWidget):
     # ---- layout pieces (the panel arranges them) -----------------------------------------------
 
     def data_box(self) -> QGroupBox:
-        return _group("Training data", (("Dataset", self.dataset), ("Tokenizer", self.tokenizer), ("Vocabulary", self.vocab_label)))
+        return self._group("Training data", (("Dataset", self.dataset), ("Tokenizer", self.tokenizer), ("Vocabulary", self.vocab_label)))
 
     def model_box(self) -> QGroupBox:
         source = QWidget()
@@ -140,7 +144,7 @@ class ModelForm(QWidget):
         row.addWidget(self.init_source, 1)
         row.addWidget(self.browse_button)
         self._source_row = source
-        box = _group("Model", (("Start from", self.init), ("Source", source), ("Architecture", self.arch),
+        box = self._group("Model", (("Start from", self.init), ("Source", source), ("Architecture", self.arch),
                                ("Preset", self.preset), ("Layers", self.n_layer), ("Attention heads", self.n_head),
                                ("Key/value heads", self.n_kv_head), ("Embedding size", self.n_embd),
                                ("Context", self.block_size), ("Dropout", self.dropout)))
@@ -149,12 +153,52 @@ class ModelForm(QWidget):
         return box
 
     def training_box(self) -> QGroupBox:
-        return _group("Training", (
+        return self._group("Training", (
             ("Learning rate", self.lr), ("Schedule", self.schedule), ("Warmup steps", self.warmup),
             ("Batch size", self.batch_size), ("Gradient accumulation", self.grad_accum), ("Steps", self.max_steps),
             ("Evaluate every", self.eval_interval), ("Early stopping", self.patience),
             ("Precision", self.precision), ("Device", self.device), ("CPU threads", self.num_threads),
             ("Seed", self.seed)))
+
+    def _group(self, title: str, rows: tuple[tuple[str, QWidget], ...]) -> QGroupBox:
+        """A form of `rows`; under each field a message row, shown while the field is invalid."""
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, widget in rows:
+            form.addRow(label, widget)
+            key = "init_source" if widget is getattr(self, "_source_row", None) else \
+                next((k for k, field in self.fields.items() if field is widget), None)
+            if key is not None:
+                message = plain_label("")
+                message.setObjectName(field_object_name(key).removesuffix("Field") + "Message")
+                form.addRow("", message)
+                form.setRowVisible(message, False)
+                self._messages[key] = (form, message)
+        return box
+
+    # ---- checks of the fields themselves -------------------------------------------------------
+
+    def form_problems(self) -> dict[str, str]:
+        """{field key: reason} for what no spec can say: text in the learning-rate field that is not a
+        learning rate, and a warmup longer than the run (the rate would never reach its peak)."""
+        problems = {}
+        if reason := self.lr.problem():
+            problems["lr"] = reason
+        warmup, steps = self.warmup.value(), self.max_steps.value()
+        if warmup > steps:
+            problems["warmup"] = (f"Warmup steps ({warmup:,}) are more than the run's steps ({steps:,}): the learning "
+                                  f"rate would never reach its peak. Use at most {steps:,} warmup steps, or more steps.")
+        return problems
+
+    def show_field_message(self, key: str, text: str) -> None:
+        """Show `text` under the field (its row hides when `text` is empty)."""
+        if key not in self._messages:
+            return
+        form, label = self._messages[key]
+        label.setText(text)
+        label.setStyleSheet(f"color: {FRAME_COLORS[is_dark(self.palette())]};")
+        form.setRowVisible(label, bool(text))
 
     # ---- specs ---------------------------------------------------------------------------------
 
@@ -196,6 +240,7 @@ class ModelForm(QWidget):
                 getattr(self, name).setValue(getattr(train, name))
             self._sync_preset()
             self._update_enabled()
+            self._label_presets()
         finally:
             self._loading = False
         self.changed.emit()
@@ -203,6 +248,13 @@ class ModelForm(QWidget):
     def set_vocab(self, size: int, text: str) -> None:
         self._vocab = size
         self.vocab_label.setText(text)
+        self._label_presets()
+
+    def _label_presets(self) -> None:
+        """Name each preset's size as the estimate will count it: for this architecture and vocabulary."""
+        arch = self.arch.currentData()
+        for index, name in enumerate(PRESETS, start=1):
+            self.preset.setItemText(index, _preset_label(name, arch, self._vocab or PRESETS[name].vocab_size))
 
     def show_model_sizes(self, model: ModelSpec) -> None:
         """Show a pretrained model's own sizes in the (disabled) size fields, without a change signal."""
@@ -238,6 +290,7 @@ class ModelForm(QWidget):
         try:
             self._sync_preset()
             self._update_enabled()
+            self._label_presets()
         finally:
             self._loading = False
         self.changed.emit()
@@ -280,12 +333,3 @@ def _init_kind(source: str | None) -> str:
     if not source:
         return "scratch"
     return "folder" if Path(source).expanduser().is_dir() else "hub"
-
-
-def _group(title: str, rows: tuple[tuple[str, QWidget], ...]) -> QGroupBox:
-    box = QGroupBox(title)
-    form = QFormLayout(box)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    for label, widget in rows:
-        form.addRow(label, widget)
-    return box

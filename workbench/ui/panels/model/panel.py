@@ -5,8 +5,8 @@ Checks that need no torch (`ModelSpec.validate`, `TrainSpec.validate`) run on ev
 do (`validate_against`, device, precision) and the estimates come back from background jobs that the
 window's job controller runs for `estimateRequested` (debounced) and feeds to `show_estimate` and
 `show_probe`.
-A field at fault gets a red frame and the reason as tooltip; all reasons show under the form, and
-Start stays disabled while there is one.
+A field at fault gets a red frame, the reason in a line under it and as tooltip; all reasons show
+under the form too (next to Start, which stays disabled while there is one).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class ModelPanel(ModelForm):
         self._store: ProjectStore | None = None
         self._datasets: list[dict[str, Any]] = []
         self._tokenizers: list[dict[str, Any]] = []
-        self._engine_missing = "Looking for the training engine…"
+        self._engine_missing = ""  # why not, when the warm-up cannot load the engine
         self._running = False
         self._vocab_exact = False
         self._problems: dict[str, str] = {}  # field key ("" for none) -> reason, from the checks on this thread
@@ -201,6 +201,7 @@ class ModelPanel(ModelForm):
         self._update_vocab()
         model, train = self.specs()
         self._problems = problems_by_field([exc for spec in (model, train) if (exc := spec_problem(spec))])
+        self._problems.update(self.form_problems())  # typed text that is not a learning rate, a too long warmup
         if self.init.currentData() != "scratch" and not self.init_source.text().strip():
             what = "folder" if self.init.currentData() == "folder" else "hub id"
             self._problems.setdefault("init_source", f"Choose the pretrained model's {what}, or start from scratch.")
@@ -256,8 +257,12 @@ class ModelPanel(ModelForm):
 
     def _show_problems(self) -> None:
         merged = {**self._job_problems, **self._problems}
+        shown: set[str] = set()
         for key, widget in self.fields.items():
-            mark_invalid(widget, merged.get(key, ""), HELP.get(key, ""))
+            reason = merged.get(key, "")
+            mark_invalid(widget, reason, HELP.get(key, ""))
+            self.show_field_message(key, "" if reason in shown else reason)  # once, under the first field named
+            shown.add(reason)
         self.problem.setText("\n".join(self.problems()))
         self.problem.setVisible(bool(self.problem.text()))
         self._color_problem()
@@ -308,4 +313,5 @@ class ModelPanel(ModelForm):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and hasattr(self, "problem"):
             self._color_problem()
+            self._show_problems()  # the field messages take the scheme's red
 

@@ -24,6 +24,7 @@ from workbench.core.base.events import TokenGenerated
 from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
+from workbench.ui.wording import for_window
 
 CHECKPOINTS = (("latest", "Latest"), ("best", "Best validation loss"))
 NOT_GENERATING = "Nothing is being generated."
@@ -39,7 +40,7 @@ class PlaygroundPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("playgroundPanel")
         self._store: ProjectStore | None = None
-        self._engine_missing = "Looking for the generation engine…"
+        self._engine_missing = ""  # why not, when the warm-up cannot load the engine
         self._generating = False
         self._sample = -1
         self._prompt = ""
@@ -63,7 +64,7 @@ class PlaygroundPanel(QWidget):
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 5.0)
         self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(0.8)
+        self.temperature.setValue(defaults.temperature)  # the command line's default too: one place
         self.temperature.setToolTip("0 always picks the most likely token; higher is more adventurous")
         self.top_k = QSpinBox()
         self.top_k.setRange(0, 100_000)
@@ -123,8 +124,21 @@ class PlaygroundPanel(QWidget):
 
     def refresh(self) -> None:
         runs = self._store.list_runs() if self._store else []
-        fill_run_combo(self.run, [r for r in runs if r["step"]])  # a run with no step has no checkpoint
+        fill_run_combo(self.run, [r for r in runs if r["id"] in self._runs_with_checkpoints()])
         self._update_buttons()
+
+    def select_run(self, name: str) -> bool:
+        """Pick the run called `name` when the list has it (it has once the run has a checkpoint)."""
+        index = self.run.findData(name)
+        if index >= 0:
+            self.run.setCurrentIndex(index)
+        return index >= 0
+
+    def _runs_with_checkpoints(self) -> set[int]:
+        """Runs generation can load: a run in training is listed once its first checkpoint is saved."""
+        if self._store is None:
+            return set()
+        return {row["run_id"] for row in self._store.query("SELECT DISTINCT run_id FROM checkpoints")}
 
     def set_generation_available(self, available: bool, reason: str = "") -> None:
         self._engine_missing = "" if available else reason
@@ -194,7 +208,7 @@ class PlaygroundPanel(QWidget):
         try:
             spec.validate()
         except InvalidSpecError as exc:
-            self.problem.setText(str(exc))
+            self.problem.setText(for_window(str(exc)))
             return False
         self.problem.setText("")
         self.generateRequested.emit(self.run.currentData(), self.checkpoint.currentData(),
@@ -207,7 +221,8 @@ class PlaygroundPanel(QWidget):
         elif self._store is None:
             reason = "Open or create a project first."
         elif not self.run.count():
-            reason = "Train a run first: generation needs a trained model."
+            reason = ("Train a run first: generation needs a saved checkpoint (a run in training "
+                      "appears here once it saves its first one, at its first evaluation).")
         else:
             reason = ""
         set_available(self.generate_button, not reason, reason, "Continue the prompt with the chosen run (Ctrl+Enter)")

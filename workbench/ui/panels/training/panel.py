@@ -18,6 +18,8 @@ from workbench.core.project.store import ProjectStore
 from workbench.ui.widgets.curves import LossPlot
 from workbench.ui.widgets.forms import plain_label, section_title, set_available
 from workbench.ui.widgets.record_table import RecordTable
+from workbench.ui.widgets.scrolling import scroll_area
+from workbench.ui.wording import for_window
 
 NOT_RUNNING = "No training run is in progress in this window."
 TABLE_REFRESH_MS = 2000
@@ -35,6 +37,8 @@ class TrainingPanel(QWidget):
         self.setObjectName("trainingPanel")
         self._store: ProjectStore | None = None
         self._live = False
+        self._live_run: int | None = None  # the run the live job trains, once known
+        self._runs_before: set[int] | None = None  # the runs there were when it started
         self.runs = RecordTable(("Name", "Status", "Step", "Best val loss", "Model", "Created"),
                                 "No runs yet. Set up a model and press Start Training.")
         self.runs.setObjectName("runTable")
@@ -64,7 +68,7 @@ class TrainingPanel(QWidget):
         buttons.addWidget(self.pause_button)
         buttons.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
+        layout.addWidget(scroll_area(split), 1)  # a short dock scrolls: the window must fit a laptop screen
         layout.addLayout(buttons)
 
         self._table_timer = QTimer(self)
@@ -84,6 +88,8 @@ class TrainingPanel(QWidget):
     def refresh(self, select_run: int | None = None) -> None:
         """Reload the runs; select `select_run` (or keep the selection, or take the newest)."""
         runs = self._store.list_runs() if self._store else []
+        if select_run is None and self._live:
+            select_run = self.live_run()
         keep = select_run if select_run is not None else self.runs.selected_key()
         if keep is None and runs:
             keep = runs[-1]["id"]
@@ -110,16 +116,35 @@ class TrainingPanel(QWidget):
             rows = self._store.metrics(run_id, name)
             self.plot.set_series(name, [r["step"] for r in rows], [r["value"] for r in rows])
         run = self._store.get_run(run_id)
-        self.info.setText(run["message"] or f"{run['name']}: {run['status']} at step {run['step']}")
+        self.info.setText(for_window(run["message"]) if run["message"] else f"{run['name']}: {run['status']} at step {run['step']}")
 
     # ---- live run ------------------------------------------------------------------------------
 
     def begin_live(self, title: str) -> None:
         self._live = True
+        self._live_run = None
+        self._runs_before = {r["id"] for r in self._store.list_runs()} if self._store else set()
         self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
         self.plot.clear_data()
         self.info.setText(title)
         self._table_timer.start()
+
+    def follow_run(self, run_id: int, from_step: int) -> None:
+        """The live job resumes `run_id` from `from_step`: its curves so far come from the store."""
+        self._live_run = run_id
+        if self._store is not None:
+            for name in ("loss", "val_loss"):
+                rows = [r for r in self._store.metrics(run_id, name) if r["step"] <= from_step]
+                self.plot.set_series(name, [r["step"] for r in rows], [r["value"] for r in rows])
+        self.refresh(select_run=run_id)
+
+    def live_run(self) -> int | None:
+        """The run the live job trains: the one it resumes, or the first one made since it started
+        (a job that is stopped returns no result, yet the info line must name its run)."""
+        if self._live_run is None and self._runs_before is not None and self._store is not None:
+            new = [r["id"] for r in self._store.list_runs() if r["id"] not in self._runs_before]
+            self._live_run = new[0] if new else None
+        return self._live_run
 
     def add_events(self, events: Iterable[Any]) -> None:
         steps, losses, val_steps, val_losses = [], [], [], []
@@ -146,7 +171,8 @@ class TrainingPanel(QWidget):
         else:
             self._live = False
             self.refresh(select_run=run_id)
-        self.info.setText(message)
+        self._live_run, self._runs_before = None, None
+        self.info.setText(for_window(message))
 
     def set_job_state(self, running: bool, paused: bool = False) -> None:
         set_available(self.stop_button, running, NOT_RUNNING,
