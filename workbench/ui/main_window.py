@@ -86,10 +86,17 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(docks["playground"], docks["attention"])
         docks["playground"].raise_()
-        self.resize(_default_size(self.screen() or QGuiApplication.primaryScreen()))
-        self.resizeDocks([docks["dataset"], docks["training"]], [470, 890], Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["dataset"], docks["model"]], [330, 470], Qt.Orientation.Vertical)
-        self.resizeDocks([docks["training"], docks["playground"]], [480, 320], Qt.Orientation.Vertical)
+        size = _default_size(self.screen() or QGuiApplication.primaryScreen())
+        self.resize(size)
+        # Shares of the first-run size (Qt keeps a dock at its minimum where a share is less): on a
+        # small screen the left column keeps its third and the curves keep the larger part.
+        width, height = size.width(), size.height()
+        self.resizeDocks([docks["dataset"], docks["training"]], [width * 35 // 100, width * 65 // 100],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["dataset"], docks["model"]], [height * 41 // 100, height * 59 // 100],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([docks["training"], docks["playground"]], [height * 60 // 100, height * 40 // 100],
+                         Qt.Orientation.Vertical)
         return docks
 
     def _connect_actions(self) -> None:

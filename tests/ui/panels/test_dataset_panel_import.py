@@ -83,3 +83,18 @@ def test_utf16_without_bom_is_advised_in_the_windows_words(qtbot, window, empty_
     assert dialog.records_shown()[0].startswith("Café déjà vu") and dialog.ok_button.isEnabled()
     assert dialog.spec().encoding == "utf-16-le"
     dialog.reject()
+
+
+def test_a_bad_byte_past_the_preview_is_explained_in_the_windows_words(qtbot, window, empty_project, tmp_path,
+                                                                       shown_errors):
+    source = tmp_path / "late.txt"
+    source.write_bytes(b"plain ascii line\n" * 5000 + WESTERN.encode("cp1252"))  # past the 64 kB preview
+    dialog = open_dialog(window, empty_project, source)
+    assert dialog.ok_button.isEnabled()
+    dialog.accept()
+    panel = window.panels.dataset
+    qtbot.waitUntil(lambda: not panel.is_busy(), timeout=60_000)
+    [(message, *_)] = shown_errors
+    assert "byte 0xe9 at byte offset 85003 (line 5001) is not valid UTF-8" in message
+    assert "choose Encoding: Windows-1252 (cp1252)" in message and "--" not in message, message
+    assert window.store.list_datasets() == []

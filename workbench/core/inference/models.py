@@ -90,7 +90,7 @@ class CachedCausalLM(_Stepper):
         from transformers import DynamicCache
 
         # With the config, the cache lays out its layers as the model needs (sliding-window layers too).
-        return DynamicCache(config=self.model.config)
+        return DynamicCache(config=self.model.config if is_hf_model(self.model) else None)
 
     def _forward(self, ids: list[int], cache: Any) -> torch.Tensor:
         """Run `ids` after what `cache` holds; the model appends their keys and values to it."""

@@ -64,7 +64,7 @@ class LossPlot(ThemedPlot):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("step", "loss", parent)
         self.setObjectName("lossPlot")
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(120)  # the training dock must fit beside the playground on a 768 px screen
         item = self.getPlotItem()
         item.setClipToView(True)
         item.setDownsampling(auto=True, mode="peak")

@@ -165,6 +165,7 @@ class ModelForm(QWidget):
         box = QGroupBox(title)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock puts labels above fields
         for label, widget in rows:
             form.addRow(label, widget)
             key = "init_source" if widget is getattr(self, "_source_row", None) else \

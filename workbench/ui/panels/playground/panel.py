@@ -57,6 +57,7 @@ class PlaygroundPanel(QWidget):
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText("Type the start of a text; the model continues it (Ctrl+Enter)")
         self.prompt_edit.setMaximumHeight(90)
+        self.prompt_edit.setMinimumHeight(44)  # two lines: the dock must fit under the curves on a laptop screen
         defaults = SampleSpec()
         self.max_tokens = QSpinBox()
         self.max_tokens.setRange(1, 100_000)
@@ -89,6 +90,7 @@ class PlaygroundPanel(QWidget):
         self.output.setObjectName("generationOutput")
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The generated text appears here.")
+        self.output.setMinimumHeight(44)
         self.problem = plain_label("")
         self.problem.setObjectName("playgroundProblem")
         self.summary = plain_label("")
