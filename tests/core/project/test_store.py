@@ -281,3 +281,14 @@ def test_writes_to_a_misspelt_table_or_a_missing_row_fail(tmp_path):
         with pytest.raises(NotFoundError, match="no row 42 in runs"):
             store.update("runs", 42, status="finished")
     assert "metric" not in _tables(root / DB_NAME)
+
+
+def test_library_writes_stay_inside_an_open_transaction(tmp_path):
+    # sqlite-utils 3.x committed the caller's transaction from inside insert/update; 4.x nests a savepoint.
+    with ProjectStore.create(tmp_path / "p.wbproj") as store:
+        run_id = _insert_run(store, status="queued")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.insert("metrics", {"run_id": run_id, "step": 1, "name": "loss", "value": 2.0, "wall": 0.0})
+            store.update("runs", run_id, status="running")
+            raise RuntimeError("boom")
+        assert store.metrics(run_id) == [] and store.get_run(run_id)["status"] == "queued"

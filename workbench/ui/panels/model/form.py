@@ -27,9 +27,16 @@ from workbench.core.base.specs import ModelSpec, TrainSpec
 from workbench.core.models.presets import PRESETS, apply_preset
 from workbench.ui.panels.model.choices import DEVICES
 from workbench.ui.panels.model.sizes import preset_params
-from workbench.ui.widgets.forms import human_count, plain_label
 from workbench.ui.theme import is_dark
-from workbench.ui.widgets.spec_form import FRAME_COLORS, LearningRateBox, combo, float_box, int_box, select_data
+from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.widgets.spec_form import (
+    FRAME_COLORS,
+    LearningRateBox,
+    combo,
+    float_box,
+    int_box,
+    select_data,
+)
 
 ARCHITECTURES = (("gpt2", "GPT-2"), ("llama", "Llama"), ("bert", "BERT (masked)"), ("lstm", "LSTM"))
 INIT_KINDS = (("scratch", "From scratch"), ("folder", "Pretrained folder"), ("hub", "Hugging Face hub id"))
