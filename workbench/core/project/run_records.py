@@ -176,7 +176,7 @@ class RunRecorder:
                 db.conn.executemany("INSERT INTO metrics (run_id, step, name, value, wall) VALUES (?, ?, ?, ?, ?)",
                                     metrics)
             if samples:
-                db.table("samples").insert_all([dict(zip(_SAMPLE_COLUMNS, row)) for row in samples])
+                db.table("samples").insert_all([dict(zip(_SAMPLE_COLUMNS, row, strict=True)) for row in samples])
             db.table("runs").update(self.run_id, {"step": self.step, "best_val_loss": self.best_val_loss,
                                                   "heartbeat": now})
 
