@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # `workbench PROJECT` opens the GUI on that project: an argument that is not a subcommand.
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[arg-type]
     if argv and not argv[0].startswith("-") and argv[0] not in known:
         argv = ["gui", *argv]
     try:

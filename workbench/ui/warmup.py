@@ -7,7 +7,7 @@ returns which are usable; `describe_device` names the compute device once torch 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from workbench.core.base.events import Notice
@@ -30,7 +30,7 @@ HEAVY_MODULES: tuple[tuple[str, str, Callable[[], None]], ...] = (
 
 
 def warm_up(modules: tuple[tuple[str, str, Callable[[], None]], ...] = HEAVY_MODULES,
-            check_engines: bool = True) -> Iterator[Notice]:
+            check_engines: bool = True) -> Generator[Notice, None, dict[str, dict[str, str]]]:
     """Returns {"engines": {key: "" when usable, else why not}}.
 
     It does not touch torch's thread count: the training engine sets it once, before its first

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def run_seconds(seconds_per_step: float, train: TrainSpec) -> float:
     return seconds_per_step * train.max_steps + eval_s
 
 
-def estimate_job(request: EstimateRequest) -> Iterator[EstimateStage]:
+def estimate_job(request: EstimateRequest) -> Generator[EstimateStage, None, EstimateResult]:
     """Check the specs against the tokenizer, device and pretrained model; returns an EstimateResult."""
     yield EstimateStage("estimate")
     try:
@@ -165,7 +165,8 @@ def detect_devices() -> dict[str, str]:
             "mps": "Apple GPU" if mps is not None and mps.is_available() else ""}
 
 
-def probe_job(request: EstimateRequest, estimated: ModelSpec, flops_per_token: float) -> Iterator[EstimateStage]:
+def probe_job(request: EstimateRequest, estimated: ModelSpec,
+              flops_per_token: float) -> Generator[EstimateStage, None, ProbeResult]:
     """Measure seconds per optimizer step of `estimated` (the resolved spec); returns a ProbeResult."""
     key = probe_key(request)
     yield EstimateStage("threads")
@@ -203,7 +204,7 @@ def probe_plan(spec: ModelSpec, train: TrainSpec, device_type: str,
 
 
 def _measure(spec: ModelSpec, train: TrainSpec, device_type: str,
-             flops_per_token: float) -> Iterator[EstimateStage]:
+             flops_per_token: float) -> Generator[EstimateStage, None, tuple[float, bool]]:
     with heavy_imports():
         from workbench.core.training.estimates import probe_step_time
     plan = probe_plan(spec, train, device_type, flops_per_token)
