@@ -30,7 +30,8 @@ from workbench.core.project.store import ProjectStore
 from workbench.ui.jobs.model import EstimateRequest, EstimateResult, ProbeResult, probe_key, run_seconds
 from workbench.ui.panels.model import settings as model_settings
 from workbench.ui.panels.model.choices import fill_data_choices, label_devices, vocabulary
-from workbench.ui.panels.model.form import HELP, ModelForm
+from workbench.ui.panels.model.fields import HELP
+from workbench.ui.panels.model.form import ModelForm
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.estimate_view import WARNING_COLORS, EstimateView, human_bytes, human_seconds
 from workbench.ui.widgets.forms import align_form_labels, human_count, plain_label, set_available
