@@ -6,10 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole
+# The stretching (name) column never gets narrower than this: in a narrow dock the table scrolls
+# sideways instead of eliding every name to "…".
+NAME_MIN_WIDTH = 110
 
 
 class RecordTable(QTableWidget):
@@ -32,6 +35,7 @@ class RecordTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)  # names take the slack
+        self.stretch_column = stretch_column
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.itemSelectionChanged.connect(self._emit_selection)
 
@@ -55,6 +59,7 @@ class RecordTable(QTableWidget):
         finally:
             self.blockSignals(False)
         self._emit_selection()
+        self._fit_name_column()
         self.viewport().update()
 
     def selected_key(self) -> Any:
@@ -74,6 +79,21 @@ class RecordTable(QTableWidget):
     def cell_text(self, row: int, column: int) -> str:
         item = self.item(row, column)
         return item.text() if item else ""
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        """Stretch the name column over the slack, or hold it at NAME_MIN_WIDTH when there is none."""
+        header = self.horizontalHeader()
+        others = sum(header.sectionSize(c) for c in range(self.columnCount()) if c != self.stretch_column)
+        slack = self.viewport().width() - others
+        mode = QHeaderView.ResizeMode.Stretch if slack >= NAME_MIN_WIDTH else QHeaderView.ResizeMode.Interactive
+        if header.sectionResizeMode(self.stretch_column) != mode:
+            header.setSectionResizeMode(self.stretch_column, mode)
+        if mode == QHeaderView.ResizeMode.Interactive:
+            header.resizeSection(self.stretch_column, NAME_MIN_WIDTH)
 
     def _emit_selection(self) -> None:
         self.keySelected.emit(self.selected_key())
