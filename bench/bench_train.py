@@ -256,7 +256,7 @@ def interleaved(ours, reference, block: int = 25):
 
 def recorder_share(store, step_events, train_seconds: float, steps: int) -> float:
     """Share of training time the run's records cost: the same events replayed into a scratch run of the
-    same database, on a clock that follows the run's own (so the 2 s flush rule fires as it did)."""
+    same database, on a clock that follows the run's own (so the 1 s flush rule fires as it did)."""
     from workbench.core.base.events import EvalFinished
     from workbench.core.project.run_records import RunRecorder
     from workbench.core.project.store import now_iso

@@ -14,6 +14,7 @@ import sys
 from workbench import __version__
 from workbench.commands import data, evaluate, project, train
 from workbench.commands import inspect as inspect_commands  # not the standard library's `inspect`
+from workbench.commands.common import bound_numeric_flags, printable
 
 # Each registers one or more subcommands, in this order in `workbench --help`.
 COMMAND_MODULES = (project, data, train, inspect_commands, evaluate)
@@ -23,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one `error:` line (exit 2) like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"error: {message} (see `{self.prog} --help`)\n")
+        sys.stderr.write(f"error: {printable(message)} (see `{self.prog} --help`)\n")  # it quotes arguments
         raise SystemExit(2)
 
 
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("project", nargs="?", help="project folder to open")
     for module in COMMAND_MODULES:
         module.register(sub)
+    bound_numeric_flags(sub)  # ranges from specs.LIMITS: a bad number stops here, before a project opens
     return parser
 
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run_gui(getattr(args, "project", None), demo=args.demo)
         return int(args.handler(args) or 0)
     except WorkbenchError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {printable(str(exc))}\n")  # messages quote names from the project
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")

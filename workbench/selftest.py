@@ -111,8 +111,8 @@ def _run_stages(cli: Callable[..., str], report: list[dict[str, Any]], quiet: bo
 
             out = Path(tmp) / "export"
             cli("export", project, "--run", state["run"], "--out", out)
-            tok = AutoTokenizer.from_pretrained(out)
-            model = AutoModelForCausalLM.from_pretrained(out)
+            tok = AutoTokenizer.from_pretrained(out, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(out, trust_remote_code=False)
             ids = tok("Once upon a time", return_tensors="pt").input_ids
             with torch.no_grad():
                 loss = model(ids, labels=ids).loss.item()

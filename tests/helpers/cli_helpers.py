@@ -54,3 +54,15 @@ def make_runs_project(root: Path) -> Path:
         assert main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", arch,
                      *map(str, TINY_RUN), "--name", arch, "--json"]) == 0
     return root
+
+
+def make_one_run_project(root: Path) -> Path:
+    """A project with a char tokenizer "chars" and one finished 4-step gpt2 run named "gpt2"."""
+    text = root.parent / f"{root.stem}-words.txt"
+    text.write_text("the king speaks to his men and they answer with song at night.\n" * 300)
+    assert main(["new", str(root)]) == 0
+    assert main(["import", str(root), str(text), "--name", "words"]) == 0
+    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    assert main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", "gpt2",
+                 *map(str, TINY_RUN), "--name", "gpt2", "--json"]) == 0
+    return root

@@ -54,14 +54,22 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def answer_questions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every QMessageBox.question is answered Yes (tests never block on a dialog); records the texts."""
+    """Every question (`plain_text.ask_yes_no`, QMessageBox.question) is answered Yes (tests never block
+    on a dialog); records the texts."""
+    from workbench.ui.widgets import plain_text
+
     asked: list[str] = []
 
     def question(parent, title, text, *args, **kwargs):
         asked.append(text)
         return QMessageBox.StandardButton.Yes
 
+    def exec_box(box: QMessageBox) -> QMessageBox.StandardButton:
+        asked.append(box.text())
+        return QMessageBox.StandardButton.Yes
+
     monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    monkeypatch.setattr(plain_text, "exec_box", exec_box)
     return asked
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from workbench.core.project.run_lock import RunLock
 from workbench.core.project.store import HEARTBEAT_STALE_S, ProjectStore, now_iso
 
 
@@ -21,7 +22,7 @@ def statuses(window) -> dict[str, str]:
 
 def test_a_dead_process_run_becomes_interrupted_while_open(window, project):
     assert window.open_project(project)
-    add_running_run(project, "alive", time.time())
+    alive = RunLock(project, add_running_run(project, "alive", time.time()), "alive").acquire()  # its trainer's lock
     add_running_run(project, "killed", time.time() - HEARTBEAT_STALE_S - 5)
     window.jobs.refresh_panels()
     assert statuses(window)["killed"] == "running"
@@ -32,6 +33,7 @@ def test_a_dead_process_run_becomes_interrupted_while_open(window, project):
     assert window.store.get_run("killed")["message"].startswith("the process running this run stopped")
     assert window.stale_runs.check() == []  # marked once
     assert window.stale_runs.timer.isActive()
+    alive.release()
 
 
 def test_no_check_while_this_window_trains_or_without_a_project(window, project, monkeypatch):

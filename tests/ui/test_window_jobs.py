@@ -205,7 +205,9 @@ def test_close_during_a_run_asks_stops_and_waits(qtbot, window, answer_questions
 
 
 def test_close_can_be_cancelled(qtbot, window, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.No))
+    from workbench.ui.widgets import plain_text
+
+    monkeypatch.setattr(plain_text, "exec_box", lambda box: QMessageBox.StandardButton.No)
     probe = Probe()
     job = window.jobs.run_training(functools.partial(counting, probe, None, 0.002), "keep going", None)
     qtbot.waitUntil(lambda: probe.yielded > 3, timeout=10_000)

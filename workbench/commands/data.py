@@ -8,7 +8,7 @@ import time
 from collections.abc import Generator
 from typing import Any
 
-from workbench.commands.common import add_json_flag, emit, open_project, progress_line
+from workbench.commands.common import add_json_flag, emit, open_project, printable, progress_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +65,7 @@ def drive(gen: Generator[Any, None, Any], quiet: bool = False) -> Any:
             elif isinstance(event, Progress) and show and time.monotonic() - last > 0.2:
                 last = time.monotonic()
                 total = f"/{event.total:,}" if event.total else ""
-                sys.stderr.write(f"\r\x1b[K{event.stage}: {event.done:,}{total} {event.unit}")
+                sys.stderr.write("\r\x1b[K" + printable(f"{event.stage}: {event.done:,}{total} {event.unit}"))
                 sys.stderr.flush()
     except StopIteration as stop:
         result = stop.value
@@ -89,7 +89,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise WorkbenchError("nothing to import: give one or more files or folders, or --sample NAME")
     if not args.sample and not args.name:
         raise WorkbenchError("the dataset needs a name: add --name NAME")
-    with open_project(args.project) as store:
+    with open_project(args.project, writes="importing") as store:
         if args.sample:
             row = drive(import_sample(store, args.sample, name=args.name, val_fraction=args.val_fraction), args.json)
         else:
@@ -119,7 +119,7 @@ def cmd_tokenizer(args: argparse.Namespace) -> int:
                          min_frequency=args.min_frequency, source=args.source,
                          special_tokens=(*TokenizerSpec(name=args.name, kind=args.kind).special_tokens, *extra))
     spec.validate()
-    with open_project(args.project) as store:
+    with open_project(args.project, writes="making a tokenizer") as store:
         row = drive(create_tokenizer(store, args.dataset, spec), args.json)
         dataset = store.get_dataset(args.dataset)
         cache = store.get_token_cache(dataset["id"], row["id"])

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from workbench.commands.common import add_json_flag, emit, open_project
+from workbench.commands.common import add_json_flag, emit, open_project, progress_line, write_text
 from workbench.core.base.specs import SampleSpec
 
 # The defaults are SampleSpec's, the same the playground starts from; the flags default to None
@@ -98,7 +98,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         else:
             result = _stream(loaded, args, spec)
             texts, settings = [s["text"] for s in result["samples"]], {"mode": "generate", **spec_to_dict(spec)}
-        _save_generations(store, loaded, args.prompt, settings, texts)
+        if store.read_only:
+            progress_line("note: the project is read-only, so this generation is not saved in its history")
+        else:
+            _save_generations(store, loaded, args.prompt, settings, texts)
     if args.json:
         emit(args, {"run": loaded.run["name"], "checkpoint": loaded.step, "prompt": args.prompt,
                     "settings": settings, **result}, "")
@@ -129,20 +132,20 @@ def _stream(loaded, args: argparse.Namespace, spec) -> dict[str, Any]:
         sample["text"] = text
         sample["logprob_total"] = sample["tokens"][-1]["logprob_total"] if sample["tokens"] else 0.0
     if not args.json:
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        write_text("\n")
     return {"mode": "generate", "samples": samples}
 
 
 def _show_piece(event, num_samples: int, prompt: str) -> None:
+    """One token's text; a model from a shared project could emit terminal escapes: `write_text`."""
+    head = ""
     if event.index == 0:
         if event.sample > 0:
-            sys.stdout.write("\n")
+            head += "\n"
         if num_samples > 1:
-            sys.stdout.write(f"--- sample {event.sample + 1} of {num_samples} ---\n")
-        sys.stdout.write(prompt)
-    sys.stdout.write(event.text)
-    sys.stdout.flush()
+            head += f"--- sample {event.sample + 1} of {num_samples} ---\n"
+        head += prompt
+    write_text(head + event.text)
 
 
 def _fill_mask(loaded, args: argparse.Namespace, mask_text: str) -> dict[str, Any]:
@@ -158,11 +161,9 @@ def _fill_mask(loaded, args: argparse.Namespace, mask_text: str) -> dict[str, An
     for candidates in masks:  # the best guess for each blank, in order
         text = text.replace(mask_text, candidates[0][0].replace("·", " ").replace("⏎", "\n"), 1)
     if not args.json:
-        sys.stdout.write(text + "\n")
-        for i, candidates in enumerate(masks):
-            guesses = "  ".join(f"{t!r} {p:.3f}" for t, p in candidates)
-            sys.stdout.write(f"[MASK] {i + 1}: {guesses}\n")
-        sys.stdout.flush()
+        lines = [text] + [f"[MASK] {i + 1}: " + "  ".join(f"{t!r} {p:.3f}" for t, p in candidates)
+                          for i, candidates in enumerate(masks)]
+        write_text("\n".join(lines) + "\n")
     return {"mode": "fill-mask", "top_k": top_k, "text": text,
             "masks": [[[t, round(p, 6)] for t, p in candidates] for candidates in masks]}
 
@@ -205,7 +206,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
     heads = _selection(result.heads, args.head, "head")
     weights = result.weights[np.ix_(layers, heads)]
     if result.notice:
-        sys.stderr.write(f"note: {result.notice}\n")
+        progress_line(f"note: {result.notice}")
     title = f"{loaded.run['name']} step {loaded.step}"
     if args.png:
         _write_png(Path(args.png), weights, result.tokens, title, layers, heads)
@@ -217,14 +218,14 @@ def cmd_attention(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, payload, "")
     elif args.png:
-        sys.stdout.write(f"wrote {args.png}\n")
+        write_text(f"wrote {args.png}\n")
     else:
         entropy = result.entropy()
         lines = [f"{title}: {len(result.tokens)} tokens, {result.layers} layers x {result.heads} heads",
                  "mean attention entropy (nats) per head, low = focused:"]
         lines += [f"  layer {i}: " + "  ".join(f"{e:.2f}" for e in row) for i, row in enumerate(entropy)]
         lines.append("use --json for the weights or --png FILE for a heatmap")
-        sys.stdout.write("\n".join(lines) + "\n")
+        write_text("\n".join(lines) + "\n")
     return 0
 
 

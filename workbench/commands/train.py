@@ -14,9 +14,10 @@ import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from typing import Any
 
-from workbench.commands.common import add_json_flag, emit, open_project, progress_line
+from workbench.commands.common import add_json_flag, emit, open_project, progress_line, write_text
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.core.base.specs import TrainSpec, spec_from_dict
     from workbench.core.ops.run_setup import create_run, prepare_resume
     from workbench.core.ops.training import configure_threads
+    from workbench.core.project.run_lock import RunLock
 
-    with open_project(args.project) as store:
+    with open_project(args.project, writes="training") as store, ExitStack() as held:
         printer = _Printer(args)
-        if args.resume:
-            run = prepare_resume(store, args.resume, max_steps=args.max_steps)  # no torch work yet
+        lock = None
+        if args.resume:  # the run's lock first: a second trainer of the run is refused before it changes anything
+            target = store.get_run(args.resume)
+            lock = held.enter_context(RunLock(store.root, target["id"], target["name"]))
+            run = prepare_resume(store, args.resume, max_steps=args.max_steps, lock=lock)  # no torch work yet
             ignored = _ignored_flags(args, run)
             if ignored:
                 progress_line(f"note: a resumed run keeps its settings; ignoring {', '.join(ignored)}")
@@ -130,10 +135,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             configure_threads(train_spec, headless=True)  # before any torch work (loading a pretrained model included)
             run = printer.drain(create_run(store, dataset=args.dataset, model_spec=_model_spec(args),
                                            train_spec=train_spec, tokenizer=args.tokenizer, name=args.name))
-        return _run_training(store, run, args, printer)
+        return _run_training(store, run, args, printer, lock)
 
 
-def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer) -> int:
+def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer: _Printer, lock=None) -> int:
     from workbench.core.base.errors import WorkbenchError
     from workbench.core.base.events import RunFinished
     from workbench.core.base.specs import TrainSpec, spec_from_dict
@@ -149,7 +154,7 @@ def _run_training(store, run: dict[str, Any], args: argparse.Namespace, printer:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = printer.drain(train(store, run["id"], resume=bool(args.resume), stop=stop))
+        result = printer.drain(train(store, run["id"], resume=bool(args.resume), stop=stop, lock=lock))
     except (WorkbenchError, KeyboardInterrupt):
         raise  # one `error:` line from the CLI (the run row already says failed / stopped)
     except Exception as exc:  # a bug or an unforeseen failure: the run is recorded failed; say so, no traceback
@@ -243,8 +248,7 @@ class _Printer:
         best = f"{run['best_val_loss']:.4f}" if run["best_val_loss"] is not None else "-"
         text = (f"run {run['id']} {run['name']!r} {result.status} at step {result.step}; best val loss {best}"
                 + (f"; {result.message}" if result.message else ""))
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
+        write_text(text + "\n")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStyle, QToolBar
 
+from workbench.ui.widgets.plain_text import plain_tooltip
+
 
 @dataclass
 class Actions:
@@ -33,7 +35,7 @@ def _action(window: QMainWindow, text: str, name: str, shortcuts: tuple[str, ...
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
     if tip:
         action.setStatusTip(tip)
-        action.setToolTip(tip)
+        action.setToolTip(plain_tooltip(tip))
     if icon is not None:
         action.setIcon(window.style().standardIcon(icon))
     return action

@@ -15,11 +15,12 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, QtMsgType, Signal, Slot, qInstallMessageHandler
+from PySide6.QtCore import QObject, QtMsgType, Signal, Slot, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.ui.settings import APP_NAME, log_dir
+from workbench.ui.widgets.plain_text import plain_message_box
 from workbench.ui.wording import for_window
 
 log = logging.getLogger("workbench")
@@ -60,10 +61,10 @@ def install_qt_message_handler() -> None:
 
 def build_error_box(parent: QWidget | None, message: str, details: str = "", title: str = "") -> QMessageBox:
     # The core words its messages for the command line (--block-size); the dialog uses the window's words.
-    box = QMessageBox(QMessageBox.Icon.Critical if details else QMessageBox.Icon.Warning,
-                      title or APP_NAME, for_window(message), QMessageBox.StandardButton.Ok, parent)
+    # Plain text: messages quote user input (names, paths).
+    box = plain_message_box(parent, title or APP_NAME, for_window(message),
+                            QMessageBox.Icon.Critical if details else QMessageBox.Icon.Warning)
     box.setObjectName("errorDialog")
-    box.setTextFormat(Qt.TextFormat.PlainText)  # messages quote user input: never rich text
     if details:
         box.setInformativeText(f"The details are also in the log file {log_file_path()}.")
         box.setDetailedText(details)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QScreen
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import PROJECT_SUFFIX, ProjectStore
@@ -25,8 +25,10 @@ from workbench.ui.panels.dataset.panel import DatasetPanel
 from workbench.ui.panels.model.panel import ModelPanel
 from workbench.ui.panels.playground.panel import PlaygroundPanel
 from workbench.ui.panels.training.panel import TrainingPanel
+from workbench.ui.read_only import read_only_reason
 from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
+from workbench.ui.widgets.plain_text import ask_yes_no, plain_tooltip, tooltip_text
 
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
 DEFAULT_SIZE = QSize(1360, 860)
@@ -170,8 +172,23 @@ class MainWindow(QMainWindow):
             panel.set_project(store)
         name = store.root.name if store else None
         self.status.set_project(name)
-        self.setWindowTitle(f"{name} — {settings.APP_NAME}" if name else settings.APP_NAME)
+        shown = f"{name} (read-only)" if store is not None and store.read_only else name
+        self.setWindowTitle(f"{shown} — {settings.APP_NAME}" if shown else settings.APP_NAME)
         self.actions.close_project.setEnabled(store is not None)
+        self._show_read_only(store)
+
+    def _show_read_only(self, store: ProjectStore | None) -> None:
+        """Training cannot save anything in a read-only project: its action says so (the panels'
+        buttons say the same); browsing, generating, attention and export stay available."""
+        reason = read_only_reason(store, "Training")
+        action = self.actions.start_training
+        action.setEnabled(not reason)
+        tip = reason or "Start training the model set up in the Model panel"
+        action.setStatusTip(tip)
+        action.setToolTip(plain_tooltip(tip))
+        if reason:
+            self.status.showMessage("This project is read-only: you can browse it, generate, look at attention "
+                                    "and export runs, but not change it.", 15_000)
 
     @Slot(list)
     def _runs_interrupted(self, names: list) -> None:
@@ -194,7 +211,8 @@ class MainWindow(QMainWindow):
         menu.clear()
         recent = settings.recent_projects()
         for path in recent:
-            action = menu.addAction(path)
+            action = menu.addAction(path.replace("&", "&&"))  # "&&" shows "&", not a shortcut mark
+            action.setToolTip(plain_tooltip(path))  # else the tooltip is the text, taken for HTML
             action.setData(path)
         if recent:
             menu.addSeparator()
@@ -227,19 +245,21 @@ class MainWindow(QMainWindow):
         self.actions.export_run.setEnabled(not reason)
         tip = reason or "Export the run selected in the Training panel as a Hugging Face folder"
         self.actions.export_run.setStatusTip(tip)
-        self.actions.export_run.setToolTip(tip)
+        self.actions.export_run.setToolTip(plain_tooltip(tip))
 
     # ---- actions -------------------------------------------------------------------------------
 
     @Slot()
     def _start_training_action(self) -> None:
         if not self.panels.model.request_training():
-            self.status.showMessage(f"Cannot start training: {self.panels.model.start_button.toolTip()}", 8000)
+            self.status.showMessage(f"Cannot start training: {tooltip_text(self.panels.model.start_button.toolTip())}",
+                                   8000)
 
     @Slot()
     def _generate_action(self) -> None:
         if not self.panels.playground.request_generation():
-            self.status.showMessage(f"Cannot generate: {self.panels.playground.generate_button.toolTip()}", 8000)
+            self.status.showMessage(f"Cannot generate: {tooltip_text(self.panels.playground.generate_button.toolTip())}",
+                                   8000)
 
     @Slot()
     def _show_about(self) -> None:
@@ -276,10 +296,7 @@ class MainWindow(QMainWindow):
         reason = self._running_work()
         if not reason:
             return True
-        answer = QMessageBox.question(self, settings.APP_NAME, f"{what}? {reason}",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not ask_yes_no(self, settings.APP_NAME, f"{what}? {reason}"):  # plain: the reason names a dataset
             return False
         self.status.showMessage("Stopping…")
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

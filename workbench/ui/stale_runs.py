@@ -1,12 +1,14 @@
 """Notice, while the window is open, runs whose training process died.
 
-A run being trained writes a heartbeat every few seconds (`core.project.run_records`). Opening a project marks
-runs with a stale heartbeat `interrupted`; this watcher repeats that check every `interval_ms` while a
-project stays open, so a `workbench train` killed in a terminal (or a crashed process) shows as
-interrupted, and resumable, without reopening the project.
+The process that trains a run holds the run's lock (`core.project.run_lock`) until it ends; the
+operating system lets go of it the moment the process dies, and never while it lives, even
+suspended. Opening a project marks runs still "running" whose lock is free `interrupted`; this
+watcher repeats that check every `interval_ms` while a project stays open, so a `workbench train`
+killed in a terminal (or a crashed process) shows as interrupted, and resumable, without reopening
+the project. A check costs one query and, per running run, one attempt at a lock.
 
-A run's own heartbeat thread (`core.project.run_records`) keeps it fresh through long steps; the check is
-also skipped while this window trains, as a second guard: this window knows its own run is alive.
+The check is skipped while this window trains, as a second guard: this window knows its own run is
+alive (its lock says so too).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from workbench.core.project.store import ProjectStore
 
 log = logging.getLogger(__name__)
 
-CHECK_INTERVAL_MS = 15_000
+CHECK_INTERVAL_MS = 5_000
 
 
 class StaleRunWatcher(QObject):
@@ -41,9 +43,9 @@ class StaleRunWatcher(QObject):
 
     @Slot()
     def check(self) -> list[str]:
-        """Mark stale runs interrupted; the names of those it marked (none while this window trains)."""
+        """Mark runs of dead processes interrupted; the names of those it marked (none while this window trains)."""
         store = self._store_of()
-        if store is None or self._training_here():
+        if store is None or store.read_only or self._training_here():  # read-only: nothing may be marked
             return []
         try:
             ids = store.mark_interrupted_runs()

@@ -47,7 +47,7 @@ def _count(store, run_id) -> int:
 def test_metrics_are_batched_and_flushed_at_every_eval(project):
     store, run_id = project
     clock = Clock()
-    recorder = RunRecorder(store, run_id, clock=clock)
+    recorder = RunRecorder(store, run_id, clock=clock, flush_every_s=2.0)
     recorder.start(0, resumed=False)
     for step in range(1, 101):  # 100 fast steps: 1 s in all, below the 2 s flush interval
         clock.now += 0.01
@@ -64,7 +64,7 @@ def test_metrics_are_batched_and_flushed_at_every_eval(project):
 def test_flush_at_least_every_two_seconds_with_heartbeat(project):
     store, run_id = project
     clock = Clock()
-    recorder = RunRecorder(store, run_id, clock=clock)
+    recorder = RunRecorder(store, run_id, clock=clock, flush_every_s=2.0)
     recorder.start(0, resumed=False)
     for step in range(1, 11):  # 0.5 s per step
         clock.now += 0.5

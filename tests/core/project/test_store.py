@@ -18,6 +18,7 @@ from workbench.core.base.errors import (
     ReadOnlyProjectError,
     WorkbenchError,
 )
+from workbench.core.project.run_lock import RunLock
 from workbench.core.project.schema import SCHEMA_VERSION
 from workbench.core.project.store import DB_NAME, ProjectStore
 
@@ -186,7 +187,7 @@ def test_stale_running_run_becomes_interrupted(tmp_path):
         dead = _insert_run(store, "dead", heartbeat=time.time() - 3600)
         alive = _insert_run(store, "alive", heartbeat=time.time())
         done = _insert_run(store, "done", status="finished", heartbeat=time.time() - 3600)
-    with ProjectStore.open(root) as store:
+    with RunLock(root, alive, "alive"), ProjectStore.open(root) as store:  # alive: its trainer holds the lock
         assert store.get_run(dead)["status"] == "interrupted"
         assert "resume" in store.get_run(dead)["message"]
         assert store.get_run(alive)["status"] == "running"

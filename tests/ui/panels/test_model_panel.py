@@ -158,8 +158,9 @@ def test_a_run_that_would_not_fit_is_flagged_and_start_asks_first(qtbot, window,
     assert "(will not fit)" in panel.summary.text()
     assert panel.estimates.text("step_time").startswith("not measured")
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: asked.append(a[2]) or
-                                                              QMessageBox.StandardButton.No))
+    from workbench.ui.widgets import plain_text
+
+    monkeypatch.setattr(plain_text, "exec_box", lambda box: asked.append(box.text()) or QMessageBox.StandardButton.No)
     assert panel.start_button.isEnabled()  # a warning, not a rule: the user may know better
     assert not panel.request_training()
     assert asked and "Start anyway?" in asked[0] and not window.runner.is_busy("train")

@@ -21,6 +21,7 @@ from workbench.core.attention.extraction import AttentionResult, attention_weigh
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.inference.models import context_size, is_masked_lm
 from workbench.core.models.attention_hooks import has_attention, unwrap
+from workbench.core.project.paths import inside
 from workbench.core.project.store import ProjectStore, now_iso
 from workbench.core.tokenizers.protocol import Tokenizer
 
@@ -47,7 +48,7 @@ def save_attention_snapshot(store_or_root: ProjectStore | str | Path, run_dir: s
         return None
     weights = attention_weights(model, ids, block=len(ids), causal=not is_masked_lm(model))
     root = store_or_root.root if isinstance(store_or_root, ProjectStore) else Path(store_or_root)
-    folder = (root / run_dir) / SNAPSHOT_DIR
+    folder = inside(root, run_dir, SNAPSHOT_DIR, what=f"the attention folder of run folder {str(run_dir)!r}")
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{int(step)}.npz"
     tmp = folder / f".tmp-{int(step)}-{os.getpid()}.npz"
@@ -94,10 +95,11 @@ def load_attention_snapshots(store: ProjectStore, run: str | int | dict[str, Any
     going, or died between file and row) are picked up from the run's folder as well.
     """
     run = run if isinstance(run, dict) else store.get_run(run)
-    found = {int(r["step"]): AttentionSnapshot(int(r["step"]), store.path(r["path"]), r["probe_text"])
+    found = {int(r["step"]): AttentionSnapshot(int(r["step"]), store.path(
+                 r["path"], what=f"the attention snapshot of step {r['step']} of run {run['name']!r}"), r["probe_text"])
              for r in store.query("SELECT step, path, probe_text FROM attention_snapshots WHERE run_id = ?",
                                   (run["id"],))}
-    folder = store.path(run["dir"]) / SNAPSHOT_DIR
+    folder = store.path(run["dir"], SNAPSHOT_DIR, what=f"the attention folder of run {run['name']!r}")
     if folder.is_dir():
         for file in folder.glob("*.npz"):
             if file.stem.isdigit() and int(file.stem) not in found:

@@ -32,8 +32,16 @@ class CorruptProjectError(WorkbenchError):
     pass
 
 
+class OutsideProjectError(CorruptProjectError):
+    """A path stored in the project (database row, checkpoint manifest) leads outside its folder."""
+
+
 class ProjectLockedError(WorkbenchError):
     pass
+
+
+class RunInUseError(WorkbenchError):
+    """Another live process is training the run (it holds the run's lock)."""
 
 
 class NotFoundError(WorkbenchError):
@@ -46,3 +54,7 @@ class ImportFailedError(WorkbenchError):
 
 class InvalidSpecError(WorkbenchError):
     """A setting is out of range or inconsistent with another one."""
+
+
+class DiskFullError(WorkbenchError):
+    """A write failed because the disk (or the user's quota) is full; says how much was needed."""

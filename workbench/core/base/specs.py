@@ -7,6 +7,7 @@ Each spec is plain data (JSON-friendly via `dataclasses.asdict`) and checks its 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -20,6 +21,93 @@ Arch = Literal["gpt2", "llama", "bert", "lstm"]
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise InvalidSpecError(message)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The values a numeric setting may take: `low` to `high`, both included unless marked open.
+
+    Whole-number limits have int ends. `zero` also allows 0 below `low` (temperature 0 = greedy);
+    `wording` replaces the generated range text; `note` says what is usual or what 0 means."""
+
+    low: float
+    high: float
+    open_low: bool = False
+    open_high: bool = False
+    zero: bool = False
+    wording: str = ""
+    note: str = ""
+
+    def allows(self, value: float) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if self.zero and value == 0:
+            return True
+        above = value > self.low if self.open_low else value >= self.low
+        below = value < self.high if self.open_high else value <= self.high
+        return above and below
+
+    def describe(self) -> str:
+        if self.wording:
+            return self.wording
+        if isinstance(self.low, int) and isinstance(self.high, int):
+            return f"a whole number from {self.low} to {self.high}"
+        low = f"above {self.low:g}" if self.open_low else f"at least {self.low:g}"
+        high = f"below {self.high:g}" if self.open_high else f"at most {self.high:g}"
+        return f"{low} and {high}"
+
+    def problem(self, flag: str, value: float, typed: str | None = None) -> str | None:
+        """None when `value` is allowed, else the message that names `flag`, the range and the value
+        (as the user `typed` it, when given: 1e309 reads better than inf)."""
+        if self.allows(value):
+            return None
+        shown = value if typed is None else typed
+        return f"{flag} must be {self.describe()} (got {shown})" + (f"; {self.note}" if self.note else "")
+
+
+# The range of every numeric setting, by its command-line flag: the one place they are written down.
+# The specs' validate() checks them (the GUI and the core go through it) and the command line checks
+# them while parsing (workbench/commands/common.py), before a project is even opened. The upper
+# bounds are far above anything a small-model workbench trains yet keep a typo (an extra zero, a
+# seed of -1) from reaching torch or numpy: whether a large model fits in memory is checked apart
+# (training/estimates.py) before a run is created.
+LIMITS: dict[str, Limit] = {
+    "--seed": Limit(0, 2**32 - 1),  # numpy's classic seed range; runs add small offsets to it
+    "--val-fraction": Limit(0.0, 1.0, open_high=True, note="0.1 is usual"),
+    "--vocab-size": Limit(260, 1_000_000, note="4096 is a good start for BPE"),
+    "--min-frequency": Limit(1, 2**31 - 1, note="2 is usual"),
+    "--n-layer": Limit(1, 256),
+    "--n-head": Limit(1, 256),
+    "--n-kv-head": Limit(1, 256),
+    "--n-embd": Limit(1, 65_536),
+    "--block-size": Limit(2, 1_048_576),
+    "--dropout": Limit(0.0, 1.0, open_high=True),
+    "--batch-size": Limit(1, 65_536),
+    "--grad-accum": Limit(1, 4096),
+    "--lr": Limit(0.0, 1.0, open_low=True, open_high=True, note="1e-3 is usual for small models"),
+    "--max-steps": Limit(1, 10**9),
+    "--warmup": Limit(0, 10**9),
+    "--eval-interval": Limit(1, 10**9),
+    "--eval-batches": Limit(0, 10_000, wording="0 (the whole validation split) or a whole number up to 10000"),
+    "--patience": Limit(0, 1_000_000, note="0 turns early stopping off"),
+    "--threads": Limit(0, 1024, note="0 chooses by a short probe"),
+    "--max-new-tokens": Limit(1, 100_000),
+    "--temperature": Limit(0.01, 100.0, zero=True, wording="0 (greedy) or from 0.01 to 100"),
+    "--top-k": Limit(0, 1_000_000, note="0 turns it off"),
+    "--top-p": Limit(0.0, 1.0, open_low=True),
+    "--min-p": Limit(0.0, 1.0, open_high=True),
+    "--repetition-penalty": Limit(0.01, 100.0, note="1 turns it off; above 1 discourages repeats"),
+    "--num-samples": Limit(1, 1000),
+    "--layer": Limit(0, 255),  # attention: checked against the model's own count once it is loaded
+    "--head": Limit(0, 255),
+}
+
+
+def check_limit(flag: str, value: float) -> None:
+    """Raise InvalidSpecError naming `flag` when `value` is outside LIMITS[flag]."""
+    problem = LIMITS[flag].problem(flag, value)
+    if problem:
+        raise InvalidSpecError(problem)
 
 
 def spec_from_dict(cls: type, data: dict[str, Any]):
@@ -51,8 +139,8 @@ class DatasetSpec:
 
     def validate(self) -> None:
         _check(bool(self.name.strip()), "the dataset needs a name: pass --name NAME")
-        _check(0.0 <= self.val_fraction < 1.0,
-               f"--val-fraction must be at least 0 and below 1 (got {self.val_fraction}); 0.1 is usual")
+        check_limit("--val-fraction", self.val_fraction)
+        check_limit("--seed", self.seed)
         _check(self.encoding == "auto" or is_text_codec(self.encoding),
                f"unknown text encoding {self.encoding!r}: use --encoding auto, utf-8, utf-16, cp1252, latin-1 "
                "or another Python codec name (such as cp1251, shift_jis, gb18030)")
@@ -83,9 +171,8 @@ class TokenizerSpec:
         _check(bool(self.name.strip()), "the tokenizer needs a name: pass --name NAME")
         _check(self.kind in ("char", "bpe", "pretrained"), f"unknown tokenizer kind {self.kind!r}: use char, bpe or pretrained")
         if self.kind == "bpe":
-            _check(260 <= self.vocab_size <= 1_000_000,
-                   f"--vocab-size must be between 260 and 1000000 for BPE (got {self.vocab_size}); 4096 is a good start")
-            _check(self.min_frequency >= 1, f"minimum frequency must be at least 1 (got {self.min_frequency})")
+            check_limit("--vocab-size", self.vocab_size)
+            check_limit("--min-frequency", self.min_frequency)
         if self.kind == "pretrained":
             _check(bool(self.source), "a pretrained tokenizer needs --source PATH_OR_ID (a local folder or a hub id)")
 
@@ -108,12 +195,14 @@ class ModelSpec:
 
     def validate(self) -> None:
         _check(self.arch in ("gpt2", "llama", "bert", "lstm"), f"unknown architecture {self.arch!r}: use gpt2, llama, bert or lstm")
-        _check(self.n_layer >= 1, f"--n-layer must be at least 1 (got {self.n_layer})")
-        _check(self.n_embd >= 1, f"--n-embd must be at least 1 (got {self.n_embd})")
-        _check(self.block_size >= 2, f"--block-size must be at least 2 (got {self.block_size})")
-        _check(0.0 <= self.dropout < 1.0, f"--dropout must be in [0, 1) (got {self.dropout})")
+        check_limit("--n-layer", self.n_layer)
+        check_limit("--n-embd", self.n_embd)
+        check_limit("--block-size", self.block_size)
+        check_limit("--dropout", self.dropout)
         if self.arch != "lstm":
-            _check(self.n_head >= 1, f"--n-head must be at least 1 (got {self.n_head})")
+            check_limit("--n-head", self.n_head)
+            if self.n_kv_head is not None:
+                check_limit("--n-kv-head", self.n_kv_head)
             _check(self.n_embd % self.n_head == 0,
                    f"--n-embd ({self.n_embd}) must be divisible by --n-head ({self.n_head}); "
                    f"try --n-embd {max(self.n_head, self.n_embd // self.n_head * self.n_head)}")
@@ -149,17 +238,17 @@ class TrainSpec:
     num_threads: int = 0  # torch intra-op threads; 0 = choose by a short probe
 
     def validate(self) -> None:
-        _check(self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})")
-        _check(self.grad_accum >= 1, f"--grad-accum must be at least 1 (got {self.grad_accum})")
-        _check(0 < self.lr < 1, f"--lr must be between 0 and 1 (got {self.lr}); 1e-3 is usual for small models")
-        _check(self.max_steps >= 1, f"--max-steps must be at least 1 (got {self.max_steps})")
-        _check(self.warmup >= 0, f"--warmup must be 0 or more (got {self.warmup})")
-        _check(self.eval_interval >= 1, f"--eval-interval must be at least 1 (got {self.eval_interval})")
-        _check(self.eval_batches >= 0,
-               f"--eval-batches must be 0 (the whole validation split) or more (got {self.eval_batches})")
+        for flag, value in (("--batch-size", self.batch_size), ("--grad-accum", self.grad_accum), ("--lr", self.lr),
+                            ("--max-steps", self.max_steps), ("--warmup", self.warmup),
+                            ("--eval-interval", self.eval_interval), ("--eval-batches", self.eval_batches),
+                            ("--patience", self.patience), ("--seed", self.seed), ("--threads", self.num_threads)):
+            check_limit(flag, value)
         _check(self.schedule in ("cosine", "linear", "constant"), f"unknown schedule {self.schedule!r}")
         _check(self.device in ("auto", "cpu", "cuda", "mps"), f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
         _check(self.grad_clip >= 0, f"gradient clipping must be 0 (off) or more (got {self.grad_clip})")
+        _check(all(math.isfinite(x) for x in (self.grad_clip, self.weight_decay, self.beta1, self.beta2,
+                                              self.min_lr_ratio)),
+               "gradient clipping, weight decay, the Adam betas and the minimum learning rate must be finite numbers")
 
 
 @dataclass(frozen=True)
@@ -177,10 +266,9 @@ class SampleSpec:
     seed: int | None = None
 
     def validate(self) -> None:
-        _check(self.max_new_tokens >= 1, f"--max-new-tokens must be at least 1 (got {self.max_new_tokens})")
-        _check(self.temperature >= 0, f"--temperature must be 0 (greedy) or more (got {self.temperature})")
-        _check(self.top_k >= 0, f"--top-k must be 0 (off) or more (got {self.top_k})")
-        _check(0 < self.top_p <= 1, f"--top-p must be in (0, 1] (got {self.top_p})")
-        _check(0 <= self.min_p < 1, f"--min-p must be in [0, 1) (got {self.min_p})")
-        _check(self.repetition_penalty > 0, f"--repetition-penalty must be above 0 (got {self.repetition_penalty})")
-        _check(self.num_samples >= 1, f"--num-samples must be at least 1 (got {self.num_samples})")
+        for flag, value in (("--max-new-tokens", self.max_new_tokens), ("--temperature", self.temperature),
+                            ("--top-k", self.top_k), ("--top-p", self.top_p), ("--min-p", self.min_p),
+                            ("--repetition-penalty", self.repetition_penalty), ("--num-samples", self.num_samples)):
+            check_limit(flag, value)
+        if self.seed is not None:
+            check_limit("--seed", self.seed)

@@ -201,15 +201,17 @@ def load_checkpoint_for_inference(store, run_key: str | int, which: str | int = 
     model with the tokenizer saved beside it (or, for older checkpoints, the run's project tokenizer)."""
     from workbench.core.models.modeling import load_model_dir
     from workbench.core.project.checkpoints import TOKENIZER_DIR, verified_checkpoint
+    from workbench.core.project.paths import inside
     from workbench.core.tokenizers.tokenizer import load_tokenizer
 
     run = store.get_run(run_key)
     row, folder = verified_checkpoint(store, run, which)
     model, spec = load_model_dir(folder, for_training=False, device=pick_device(device))
-    if (folder / TOKENIZER_DIR).is_dir():
-        tokenizer = load_tokenizer(folder / TOKENIZER_DIR)
+    if (folder / TOKENIZER_DIR).is_dir():  # confined: a symlink out of the checkpoint is refused
+        tokenizer = load_tokenizer(inside(folder, TOKENIZER_DIR, what=f"the tokenizer of checkpoint {row['dir']!r}"))
     elif run.get("tokenizer_id") is not None:
-        tokenizer = load_tokenizer(store.path(store.get_tokenizer(run["tokenizer_id"])["dir"]))
+        tokenizer = load_tokenizer(store.path(store.get_tokenizer(run["tokenizer_id"])["dir"],
+                                              what=f"the tokenizer folder of run {run['name']!r}"))
     else:
         raise WorkbenchError(f"run {run['name']!r} has no tokenizer (it was deleted); the checkpoint cannot be read")
     return LoadedCheckpoint(run=run, checkpoint=row, model=model, spec=spec, tokenizer=tokenizer)

@@ -203,7 +203,9 @@ def _read_spec(model_dir: Path, raw: dict) -> ModelSpec:
         return spec_from_dict(ModelSpec, json.loads((model_dir / SPEC_FILE).read_text(encoding="utf-8")))
     if "workbench_spec" in raw:
         return spec_from_dict(ModelSpec, raw["workbench_spec"])
-    return spec_from_hf_config(AutoConfig.from_pretrained(model_dir, local_files_only=True))
+    # trust_remote_code=False on every load: a shared project's folder may carry an `auto_map` to its own
+    # Python file, which must never run (nor may transformers ask the user whether to run it)
+    return spec_from_hf_config(AutoConfig.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False))
 
 
 @quiet_transformers()
@@ -219,6 +221,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
         raise NotFoundError(f"{model_dir} holds no saved model (no config.json): pick another checkpoint or run")
     try:
         raw = json.loads(config_path.read_text(encoding="utf-8"))
+        _refuse_custom_code(raw, model_dir)
         spec = _read_spec(model_dir, raw)
         if raw.get("model_type") == LSTM_MODEL_TYPE:
             model = build_model(spec)
@@ -227,7 +230,8 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
             model = _lean_from_dir(model_dir)
         else:
             model = HF_CLASSES[spec.arch].from_pretrained(
-                model_dir, local_files_only=True, dtype=torch.float32, attn_implementation="sdpa")
+                model_dir, local_files_only=True, trust_remote_code=False, dtype=torch.float32,
+                attn_implementation="sdpa")
     except WorkbenchError:
         raise
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
@@ -238,6 +242,15 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
     return model, spec
 
 
+def _refuse_custom_code(raw: dict, model_dir: Path) -> None:
+    """A folder that only its own Python code can load (`auto_map` to a model type transformers does
+    not know) is refused with one clear line; transformers' own refusal is long and says to trust it."""
+    if isinstance(raw, dict) and "auto_map" in raw and raw.get("model_type") not in (*HF_CLASSES, LSTM_MODEL_TYPE):
+        raise CorruptProjectError(
+            f"the model in {model_dir} needs its own Python code to load (auto_map in config.json), and LM "
+            "Workbench never runs code from a model folder: pick another checkpoint or a GPT-2, Llama or BERT model")
+
+
 def _load_weights(model: torch.nn.Module, model_dir: Path, tied: set[str]) -> None:
     missing, unexpected = model.load_state_dict(load_file(str(model_dir / WEIGHTS_FILE)), strict=False)
     if set(missing) - tied or unexpected:
@@ -246,11 +259,11 @@ def _load_weights(model: torch.nn.Module, model_dir: Path, tied: set[str]) -> No
 
 
 def _lean_from_dir(model_dir: Path) -> torch.nn.Module:
-    config = GPT2Config.from_pretrained(model_dir, local_files_only=True)
+    config = GPT2Config.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False)
     lean_cfg = from_gpt2_config(config)
     if lean_cfg is None:  # a GPT-2 variant the lean model does not implement: train the HF model
-        return GPT2LMHeadModel.from_pretrained(model_dir, local_files_only=True, dtype=torch.float32,
-                                               attn_implementation="sdpa")
+        return GPT2LMHeadModel.from_pretrained(model_dir, local_files_only=True, trust_remote_code=False,
+                                               dtype=torch.float32, attn_implementation="sdpa")
     model = LeanGPT(lean_cfg)
     model.load_hf_state_dict(load_file(str(model_dir / WEIGHTS_FILE)))
     return model

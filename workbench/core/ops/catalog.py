@@ -7,6 +7,7 @@ On any failure or cancellation the folder is removed and the database is left as
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Generator, Sequence
@@ -20,7 +21,15 @@ from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.events import Notice, Progress
 from workbench.core.base.specs import DatasetSpec, TokenizerSpec, spec_from_dict, spec_to_dict
 from workbench.core.data.importer import ImportResult, import_dataset
-from workbench.core.data.token_cache import build_token_cache, cache_dtype, open_token_cache
+from workbench.core.data.token_cache import (
+    SPLITS,
+    StaleCacheError,
+    build_token_cache,
+    cache_dtype,
+    cache_record,
+    check_token_cache,
+    open_token_cache,
+)
 from workbench.core.project.checkpoints import sha256_file
 from workbench.core.project.store import ProjectStore, now_iso
 from workbench.core.tokenizers.tokenizer import WorkbenchTokenizer, load_tokenizer, train_tokenizer
@@ -116,10 +125,16 @@ def create_tokenizer(store: ProjectStore, dataset: str | int, spec: TokenizerSpe
     """
     spec.validate()
     dataset_row = store.get_dataset(dataset)
+    unfinished = _unfinished_tokenizer(store, dataset_row, spec) if build_cache else None
+    if unfinished is not None:  # the same command was killed while encoding: finish it rather than refuse
+        yield Notice(f"tokenizer {spec.name!r} was made before, but encoding the dataset with it was interrupted; "
+                     "encoding it now", level="info")
+        yield from ensure_token_cache(store, dataset_row, unfinished)
+        return unfinished
     _require_new_name(store, "tokenizers", "tokenizer", spec.name)
     folder = _ArtifactFolder(store, "tokenizers")
     try:
-        tokenizer = yield from train_tokenizer(spec, store.path(dataset_row["dir"]) / "train.txt", folder.tmp)
+        tokenizer = yield from train_tokenizer(spec, dataset_file(store, dataset_row, "train.txt"), folder.tmp)
         folder.commit()
         row = {
             "name": spec.name, "kind": spec.kind, "dataset_id": dataset_row["id"],
@@ -141,38 +156,73 @@ def create_tokenizer(store: ProjectStore, dataset: str | int, spec: TokenizerSpe
     return tokenizer_row
 
 
+def tokenizer_dir(store: ProjectStore, tokenizer_row: dict[str, Any]) -> Path:
+    """The tokenizer's folder, confined to the project (`ProjectStore.path`)."""
+    return store.path(tokenizer_row["dir"], what=f"the folder of tokenizer {tokenizer_row['name']!r}")
+
+
+def dataset_file(store: ProjectStore, dataset_row: dict[str, Any], name: str) -> Path:
+    """A file of the dataset's folder (train.txt, val.txt, source.txt), confined to the project."""
+    return store.path(dataset_row["dir"], name, what=f"{name} of dataset {dataset_row['name']!r}")
+
+
 def load_project_tokenizer(store: ProjectStore, tokenizer_row: dict[str, Any]) -> WorkbenchTokenizer:
-    return load_tokenizer(store.path(tokenizer_row["dir"]))
+    return load_tokenizer(tokenizer_dir(store, tokenizer_row))
 
 
 def tokenizer_spec(tokenizer_row: dict[str, Any]) -> TokenizerSpec:
     return spec_from_dict(TokenizerSpec, tokenizer_row["spec"])
 
 
+def _token_data_in_memory(store: ProjectStore, dataset_row: dict[str, Any],
+                          tokenizer: WorkbenchTokenizer) -> Generator[Event, None, TokenData]:
+    """A read-only project has nowhere to keep a cache: encode into a temporary folder outside it
+    and hold the ids in memory for this one use (evaluating a read-only project still works)."""
+    yield Notice("the project is read-only: encoding the dataset for this use only (the result is not saved)")
+    dtype = cache_dtype(tokenizer.vocab_size)
+    ids = {}
+    with tempfile.TemporaryDirectory(prefix="workbench-cache-") as tmp:
+        for split in ("train", "val"):
+            path = Path(tmp) / f"{split}.bin"
+            yield from build_token_cache(tokenizer, dataset_file(store, dataset_row, f"{split}.txt"), path)
+            ids[split] = np.fromfile(path, dtype=dtype)
+    return TokenData(ids["train"], ids["val"], tokenizer.vocab_size, np.dtype(dtype).name)
+
+
 def ensure_token_cache(store: ProjectStore, dataset_row: dict[str, Any], tokenizer_row: dict[str, Any],
                        tokenizer: WorkbenchTokenizer | None = None) -> Generator[Event, None, TokenData]:
     """The dataset encoded with the tokenizer, built once and memory-mapped afterwards."""
     vocab_size = int(tokenizer_row["vocab_size"])
+    facts = {"tokenizer_sha256": verified_tokenizer_sha256(store, tokenizer_row), "vocab_size": vocab_size,
+             "dataset_sha256": dataset_row["sha256"],
+             "sources": {split: dataset_file(store, dataset_row, f"{split}.txt") for split in SPLITS}}
     cached = store.get_token_cache(dataset_row["id"], tokenizer_row["id"])
     if cached is not None:
-        cache_dir = store.path(cached["dir"])
-        if (cache_dir / "train.bin").is_file() and (cache_dir / "val.bin").is_file():
-            return TokenData(open_token_cache(cache_dir / "train.bin", vocab_size),
-                             open_token_cache(cache_dir / "val.bin", vocab_size), vocab_size, cached["dtype"])
-        yield Notice(f"token cache {cached['dir']} is missing; rebuilding it")
-        store.execute("DELETE FROM token_caches WHERE id = ?", (cached["id"],))
+        cache_dir = store.path(cached["dir"], what=f"the token cache of dataset {dataset_row['name']!r} "
+                                                   f"with tokenizer {tokenizer_row['name']!r}")
+        try:
+            arrays = check_token_cache(cached.get("checks"), cache_dir, **facts)
+            return TokenData(arrays["train"], arrays["val"], vocab_size, cached["dtype"])
+        except StaleCacheError as exc:
+            yield Notice(f"the token cache {cached['dir']} of dataset {dataset_row['name']!r} with tokenizer "
+                         f"{tokenizer_row['name']!r} {exc}; rebuilding it")
+        if not store.read_only:
+            _drop_token_cache(store, cached["id"], cache_dir)
     tokenizer = tokenizer or load_project_tokenizer(store, tokenizer_row)
-    source_dir = store.path(dataset_row["dir"])
+    if store.read_only:
+        return (yield from _token_data_in_memory(store, dataset_row, tokenizer))
     folder = _ArtifactFolder(store, "caches")
     try:
         counts = {}
         for split in ("train", "val"):
-            counts[split] = yield from build_token_cache(tokenizer, source_dir / f"{split}.txt", folder.tmp / f"{split}.bin")
+            counts[split] = yield from build_token_cache(tokenizer, dataset_file(store, dataset_row, f"{split}.txt"),
+                                                         folder.tmp / f"{split}.bin")
+        checks = cache_record(cache_dir=folder.tmp, **facts)
         folder.commit()
         store.insert("token_caches", {
             "dataset_id": dataset_row["id"], "tokenizer_id": tokenizer_row["id"], "dir": store.relative(folder.final),
             "dtype": np.dtype(cache_dtype(vocab_size)).name, "train_tokens": counts["train"],
-            "val_tokens": counts["val"], "created": now_iso(),
+            "val_tokens": counts["val"], "created": now_iso(), "checks": checks,
         })
     except BaseException:
         folder.discard()
@@ -180,3 +230,39 @@ def ensure_token_cache(store: ProjectStore, dataset_row: dict[str, Any], tokeniz
     return TokenData(open_token_cache(folder.final / "train.bin", vocab_size),
                      open_token_cache(folder.final / "val.bin", vocab_size), vocab_size,
                      np.dtype(cache_dtype(vocab_size)).name)
+
+
+def verified_tokenizer_sha256(store: ProjectStore, tokenizer_row: dict[str, Any]) -> str:
+    """The sha256 of the tokenizer's tokenizer.json, refused unless it is the one recorded when it was
+    made: token caches and runs built with it would silently mean something else."""
+    name = tokenizer_row["name"]
+    try:
+        digest = sha256_file(tokenizer_dir(store, tokenizer_row) / "tokenizer.json")
+    except OSError as exc:
+        raise WorkbenchError(f"tokenizer {name!r} cannot be read ({exc.strerror or exc}); make a new tokenizer "
+                             "with `workbench tokenizer PROJECT --dataset NAME --name NEW` and train with it") from exc
+    if digest != tokenizer_row["sha256"]:
+        raise WorkbenchError(f"tokenizer {name!r} was changed after it was made (its tokenizer.json no longer matches "
+                             "the sha256 recorded in the project); restore the file, or make a new tokenizer with "
+                             "`workbench tokenizer PROJECT --dataset NAME --name NEW` and train with it")
+    return digest
+
+
+def _drop_token_cache(store: ProjectStore, cache_id: int, cache_dir: Path) -> None:
+    """Forget a stale cache; its folder goes too when it is one of the project's cache folders (a
+    tampered row may name any folder of the project)."""
+    store.execute("DELETE FROM token_caches WHERE id = ?", (cache_id,))
+    if cache_dir.parent == store.root / "caches" and not cache_dir.name.startswith("."):
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def _unfinished_tokenizer(store: ProjectStore, dataset_row: dict[str, Any],
+                          spec: TokenizerSpec) -> dict[str, Any] | None:
+    """The tokenizer this same request made before, when its process was killed while encoding the
+    dataset (its row exists, its token cache does not)."""
+    rows = store.rows("tokenizers", "name = ?", (spec.name,))
+    if not rows or rows[0]["dataset_id"] != dataset_row["id"]:
+        return None
+    if rows[0]["spec"] != json.loads(json.dumps(spec_to_dict(spec))):  # as stored: tuples become lists
+        return None
+    return rows[0] if store.get_token_cache(dataset_row["id"], rows[0]["id"]) is None else None

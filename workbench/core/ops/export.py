@@ -9,10 +9,10 @@ into place when complete.
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
+from workbench.core.base.disk import disk_full_error, is_disk_full
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.checkpoints import (
     MANIFEST,
@@ -21,7 +21,9 @@ from workbench.core.project.checkpoints import (
     TOKENIZER_DIR,
     verified_checkpoint,
 )
+from workbench.core.project.paths import inside
 from workbench.core.project.store import ProjectStore
+from workbench.core.project.tempdirs import remove_stale, temp_name
 
 TRAINING_ONLY = {MANIFEST, STATE_FILE, *TENSOR_FILES}
 
@@ -35,24 +37,54 @@ def export_run(store: ProjectStore, run_key: str | int, out: Path, which: str | 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise WorkbenchError(f"{out} already exists and is not an empty folder; choose a new --out folder")
+    _check_parent_is_folder(out)
     row, folder = verified_checkpoint(store, run, which)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    # the target lies outside the project, so no project open cleans it: an export killed before its
+    # rename left its temporary folder beside the target, and the next export to that target removes it
+    remove_stale(out.parent, prefix=f".{out.name}.tmp-")
+    tmp = out.parent / temp_name(f".{out.name}.tmp-")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
+        # each file is confined to the checkpoint: a symlink out of it (a tampered project) is refused
+        # rather than copied, so an export never carries a file from elsewhere on this computer
+        label = f"checkpoint {row['step']} of run {run['name']!r}"
         for item in folder.iterdir():
             if item.is_file() and item.name not in TRAINING_ONLY:
-                shutil.copy2(item, tmp / item.name)
+                shutil.copy2(inside(folder, item.name, what=f"{item.name} in {label}"), tmp / item.name)
         tokenizer_dir = folder / TOKENIZER_DIR
         if tokenizer_dir.is_dir():
+            tokenizer_dir = inside(folder, TOKENIZER_DIR, what=f"the tokenizer of {label}")
             for item in tokenizer_dir.iterdir():
                 if item.is_file():
-                    shutil.copy2(item, tmp / item.name)
+                    shutil.copy2(inside(tokenizer_dir, item.name, what=f"tokenizer file {item.name} in {label}"),
+                                 tmp / item.name)
         if out.exists():
             out.rmdir()
         tmp.rename(out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, no permission...: one line, the target left as it was
+            raise _write_error(exc, out, folder) from exc
         raise
     return {"run": run["id"], "name": run["name"], "arch": run["arch"], "step": row["step"], "out": str(out.resolve()),
             "files": sorted(p.name for p in out.iterdir())}
+
+
+def _check_parent_is_folder(out: Path) -> None:
+    """Refuse an --out below an existing file (`notes.txt/model`) before anything is written."""
+    for parent in out.parents:
+        if parent.exists():  # False for a path through a file, so the walk stops at that file
+            if not parent.is_dir():
+                raise WorkbenchError(f"cannot export to {out}: {parent} is a file, not a folder; "
+                                     "choose an --out folder whose parent is a folder")
+            return
+
+
+def _write_error(exc: OSError, out: Path, folder: Path) -> WorkbenchError:
+    if is_disk_full(exc):
+        size = lambda: sum(p.stat().st_size for p in folder.rglob("*")  # noqa: E731 - computed only when needed
+                           if p.is_file() and p.name not in TRAINING_ONLY)
+        return disk_full_error(f"the export to {out}", out.parent, size, then="export again")
+    where = f" ({exc.filename})" if exc.filename else ""
+    return WorkbenchError(f"cannot export to {out}: {exc.strerror or exc}{where}; choose another --out folder")

@@ -7,7 +7,6 @@ status "queued". `prepare_resume` verifies a checkpoint before it raises `max_st
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
@@ -17,7 +16,8 @@ from workbench.core.base.errors import InvalidSpecError, WorkbenchError
 from workbench.core.base.events import Notice, Progress
 from workbench.core.base.specs import ModelSpec, TokenizerSpec, TrainSpec, spec_from_dict, spec_to_dict
 from workbench.core.project.checkpoints import resume_checkpoint
-from workbench.core.project.store import HEARTBEAT_STALE_S, ProjectStore, now_iso
+from workbench.core.project.run_lock import RunLock, refuse_if_trained
+from workbench.core.project.store import ProjectStore, now_iso
 
 
 def latest_tokenizer_of(store: ProjectStore, dataset_id: int) -> dict[str, Any] | None:
@@ -76,7 +76,8 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
                tokenizer: str | None = None, name: str | None = None) -> Generator[Progress | Notice, None, dict[str, Any]]:
     """Validate everything, then insert a queued run; returns the run row."""
     from workbench.core.models.modeling import validate_against
-    from workbench.core.ops.catalog import create_tokenizer, load_project_tokenizer
+    from workbench.core.ops.catalog import create_tokenizer, load_project_tokenizer, verified_tokenizer_sha256
+    from workbench.core.training.estimates import require_fit
 
     train_spec.validate()
     model_spec.validate()
@@ -86,8 +87,7 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
         if not name.strip():
             raise InvalidSpecError("the run name is empty; pass --name NAME or leave it out")
         if store.name_taken("runs", name):
-            raise WorkbenchError(f"a run named {name!r} already exists in this project; choose another --name "
-                                 f"or continue it with --resume {name}")
+            raise WorkbenchError(_name_taken(name))
     check_device(train_spec.device, train_spec.precision)
     pretrained_positions = None
     if source := model_spec.init_from:
@@ -106,6 +106,7 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
         yield Notice(f"dataset {dataset_row['name']!r} has no tokenizer yet; creating a character tokenizer "
                      f"{spec.name!r}", level="info")
         tokenizer_row = yield from create_tokenizer(store, dataset_row["name"], spec)
+    verified_tokenizer_sha256(store, tokenizer_row)  # a replaced tokenizer.json is refused before a run row exists
     tok = load_project_tokenizer(store, tokenizer_row)
     if not model_spec.init_from:
         model_spec = replace(model_spec, vocab_size=tok.vocab_size)
@@ -114,12 +115,13 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
         raise InvalidSpecError(f"BERT learns by filling in [MASK] tokens, and tokenizer {tokenizer_row['name']!r} "
                                "has none: use a tokenizer made by LM Workbench (char or bpe)")
     _check_enough_tokens(store, dataset_row, tokenizer_row, model_spec.block_size)
-    run_name = name or _free_name(store, "runs", f"{model_spec.arch}-{dataset_row['name']}")
+    require_fit(model_spec, train_spec, train_spec.device)  # an out-of-memory kill would leave a run row behind
+    stem = f"{model_spec.arch}-{dataset_row['name']}"
     tmp, final = store.new_artifact_dir("runs")
     store.commit_artifact_dir(tmp, final)
     try:
-        run_id = store.insert("runs", {
-            "name": run_name, "dataset_id": dataset_row["id"], "tokenizer_id": tokenizer_row["id"],
+        run_id = _insert_run(store, name, stem, {
+            "dataset_id": dataset_row["id"], "tokenizer_id": tokenizer_row["id"],
             "arch": model_spec.arch, "model_spec": spec_to_dict(model_spec), "train_spec": spec_to_dict(train_spec),
             "status": "queued", "step": 0, "dir": store.relative(final), "created": now_iso(),
         })
@@ -129,14 +131,37 @@ def create_run(store: ProjectStore, *, dataset: str, model_spec: ModelSpec, trai
     return store.get_run(run_id)
 
 
-def prepare_resume(store: ProjectStore, run_key: str | int, max_steps: int | None = None) -> dict[str, Any]:
-    """Check that `run_key` can be resumed (not running elsewhere, a checkpoint verifies); raise max_steps."""
+def _name_taken(name: str) -> str:
+    return (f"a run named {name!r} already exists in this project: choose another --name or continue it "
+            f"with --resume {name}")
+
+
+def _insert_run(store: ProjectStore, name: str | None, stem: str, row: dict[str, Any]) -> int:
+    """Insert the run row named `name` (or the first free name from `stem`). A process beside this one
+    may take the name between the check and the insert: its UNIQUE constraint then becomes the same
+    message as the check's, or, for a name chosen here, the next free name."""
+    for _ in range(10):
+        run_name = name or _free_name(store, "runs", stem)
+        try:
+            return store.insert("runs", {"name": run_name, **row})
+        except WorkbenchError:
+            if not store.name_taken("runs", run_name):
+                raise  # not the name: some other failure
+            if name is not None:
+                raise WorkbenchError(_name_taken(name)) from None
+    raise WorkbenchError(f"could not find a free run name starting with {stem!r}; pass --name NAME")
+
+
+def prepare_resume(store: ProjectStore, run_key: str | int, max_steps: int | None = None,
+                   lock: RunLock | None = None) -> dict[str, Any]:
+    """Check that `run_key` can be resumed (no live process trains it, a checkpoint verifies); raise
+    max_steps. `lock`: the run's lock, when the caller already holds it for the training to come."""
     run = store.get_run(run_key)
-    if run["status"] in ("running", "paused") and (time.time() - (run["heartbeat"] or 0)) < HEARTBEAT_STALE_S:
-        raise WorkbenchError(f"run {run['name']!r} is being trained right now (its heartbeat is fresh); stop it "
-                             f"first, or wait {int(HEARTBEAT_STALE_S)} s if its process has died")
+    if lock is None or not lock.held:
+        refuse_if_trained(store.root, run["id"], run["name"])
     if run["dataset_id"] is None or run["tokenizer_id"] is None:
         raise WorkbenchError(f"run {run['name']!r} cannot be resumed: its dataset or tokenizer was deleted")
+    store.path(run["dir"], "checkpoints", what=f"the folder of run {run['name']!r}")  # confined before any write
     found = resume_checkpoint(store, run)  # verifies it; None: no checkpoint yet, `train` starts it over
     step = found[0]["step"] if found is not None else 0
     spec = spec_from_dict(TrainSpec, run["train_spec"])

@@ -7,7 +7,8 @@
 
 `train` reads the specs from the run row, encodes the dataset if needed (progress events), builds
 the model (or loads it from the checkpoint, or from a pretrained source), and hands every event to
-a `RunRecorder`, the run's single writer. Closing the generator saves a checkpoint and marks the
+a `RunRecorder`, the run's single writer, while it holds the run's lock (one training process per
+run; `core.project.run_lock`). Closing the generator saves a checkpoint and marks the
 run "stopped"; `stop` (a threading.Event) does the same but still yields the last events; `pause`
 holds the loop between steps (status "paused", heartbeat still written).
 """
@@ -22,6 +23,7 @@ import torch
 from workbench.core.base.events import Notice, Progress, RunFinished
 from workbench.core.base.specs import ModelSpec, TrainSpec, spec_from_dict
 from workbench.core.project.checkpoints import remove_leftovers, resume_checkpoint
+from workbench.core.project.run_lock import RunLock
 from workbench.core.project.run_records import RunRecorder
 from workbench.core.project.store import ProjectStore
 from workbench.core.tokenizers.protocol import Tokenizer
@@ -47,11 +49,26 @@ def configure_threads(train_spec: TrainSpec | None = None, *, headless: bool = F
 
 
 def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag | None = None,
-          pause: Flag | None = None) -> Generator[LoopEvent | Progress, None, RunFinished]:
-    """Train (or resume) run `run_id` to its `max_steps`; returns how it ended."""
+          pause: Flag | None = None, lock: RunLock | None = None) -> Generator[LoopEvent | Progress, None, RunFinished]:
+    """Train (or resume) run `run_id` to its `max_steps`; returns how it ended.
+
+    The run's lock (`run_lock.RunLock`) is held throughout: `lock`, already taken by the caller, or one
+    taken here, before anything is read or written, so a second trainer of the run fails at its
+    first step with `RunInUseError` and changes nothing.
+    """
+    held = lock if lock is not None else RunLock(store.root, run_id, store.get_run(run_id)["name"]).acquire()
+    try:
+        return (yield from _train(store, run_id, resume=resume, stop=stop, pause=pause))
+    finally:
+        if lock is None:
+            held.release()
+
+
+def _train(store: ProjectStore, run_id: int, *, resume: bool, stop: Flag | None,
+           pause: Flag | None) -> Generator[LoopEvent | Progress, None, RunFinished]:
     from workbench.core.base import devices
     from workbench.core.models import modeling
-    from workbench.core.ops.catalog import ensure_token_cache, load_project_tokenizer
+    from workbench.core.ops.catalog import ensure_token_cache, load_project_tokenizer, tokenizer_dir
 
     run = store.get_run(run_id)
     model_spec = spec_from_dict(ModelSpec, run["model_spec"])
@@ -74,7 +91,7 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
         tokenizer = load_project_tokenizer(store, tokenizer_row)
         seed_everything(train_spec.seed)
         model = _model_for(modeling, model_spec, checkpoint_dir)
-        checkpoints_dir = store.path(run["dir"]) / "checkpoints"
+        checkpoints_dir = store.path(run["dir"], "checkpoints", what=f"the folder of run {run['name']!r}")
         remove_leftovers(checkpoints_dir)
         job = TrainJob(
             model=model, model_spec=model_spec, train_spec=train_spec, train_data=data.train, val_data=data.val,
@@ -82,7 +99,7 @@ def train(store: ProjectStore, run_id: int, *, resume: bool = False, stop: Flag 
             loss_fn=_loss_fn(modeling, model_spec, tokenizer.mask_token_id),
             write_model=lambda m, folder: modeling.save_model_dir(m, model_spec, folder),
             device=device, precision=precision, autocast=lambda: devices.autocast(device, precision),
-            tokenizer=tokenizer, tokenizer_dir=store.path(tokenizer_row["dir"]), relative_to=store.root,
+            tokenizer=tokenizer, tokenizer_dir=tokenizer_dir(store, tokenizer_row), relative_to=store.root,
             resume_from=checkpoint_dir, run_id=run_id, memory_mb=lambda: devices.memory_mb(device),
             snapshot=_attention_snapshots(store, run["dir"], model_spec, tokenizer, data),
         )

@@ -18,19 +18,22 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core.base.disk import disk_full_error, folder_size, is_disk_full
 from workbench.core.base.errors import NotFoundError, WorkbenchError
+from workbench.core.project.paths import inside
+from workbench.core.project.tempdirs import TMP_PREFIX, remove_stale, temp_name
 
 MANIFEST = "manifest.json"
 STATE_FILE = "trainer_state.json"
 TOKENIZER_DIR = "tokenizer"
 TENSOR_FILES = ("optimizer.safetensors", "rng.safetensors")
 FORMAT = 1
+OLD_PREFIX = ".old-"  # a checkpoint being replaced by a newer save of the same step
 
 
 class DamagedCheckpointError(WorkbenchError):
@@ -58,10 +61,10 @@ def save_checkpoint(checkpoints_dir: Path, step: int, *, write_model: Callable[[
     """Write checkpoint `step` into `checkpoints_dir/<step>/` atomically and return its manifest hash."""
     from safetensors.torch import save_file
 
-    checkpoints_dir.mkdir(parents=True, exist_ok=True)
-    tmp = checkpoints_dir / f".tmp-{step}-{uuid.uuid4().hex[:8]}"
+    tmp = checkpoints_dir / temp_name()  # names its owner: `remove_leftovers` keeps a live writer's folder
     final = checkpoints_dir / str(step)
     try:
+        checkpoints_dir.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         write_model(tmp)
         if tokenizer_dir is not None and Path(tokenizer_dir).is_dir():
@@ -73,16 +76,30 @@ def save_checkpoint(checkpoints_dir: Path, step: int, *, write_model: Callable[[
         manifest = json.dumps({"format": FORMAT, "step": step, "files": files}, indent=1).encode()
         (tmp / MANIFEST).write_bytes(manifest)
         _move_into_place(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_disk_full(exc):  # the older checkpoints are untouched: say so, and what this one needs
+            raise disk_full_error(f"checkpoint {step}", checkpoints_dir,
+                                  lambda: _expected_size(checkpoints_dir, tensor_files, tokenizer_dir),
+                                  then="resume the run (its last complete checkpoint is kept)") from exc
         raise
     return SavedCheckpoint(step=step, path=final, sha256=hashlib.sha256(manifest).hexdigest())
+
+
+def _expected_size(checkpoints_dir: Path, tensor_files: dict[str, dict[str, Any]], tokenizer_dir: Path | None) -> int:
+    """About the bytes of a new checkpoint: the previous one's size, else the optimizer tensors plus
+    the weights (AdamW keeps two values per parameter, so the weights are half its tensors)."""
+    sizes = [folder_size(d) for d in checkpoints_dir.iterdir() if d.is_dir() and d.name.isdigit()]
+    if sizes:
+        return max(sizes)
+    tensors = sum(t.numel() * t.element_size() for group in tensor_files.values() for t in group.values())
+    return tensors + tensors // 2 + (folder_size(tokenizer_dir) if tokenizer_dir else 0)
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:
     """Rename `tmp` to `final`; an older folder of the same step (a run resumed from further back) goes."""
     if final.exists():
-        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        old = final.with_name(temp_name(OLD_PREFIX))
         final.rename(old)
         tmp.rename(final)
         shutil.rmtree(old, ignore_errors=True)
@@ -107,7 +124,7 @@ def verify_checkpoint(path: Path, expected_sha256: str | None = None, label: str
     except (ValueError, KeyError, TypeError) as exc:
         raise DamagedCheckpointError(f"checkpoint {label} is damaged: {MANIFEST} is unreadable ({exc}); {fix}") from exc
     for rel, digest in files.items():
-        file = Path(path) / rel
+        file = inside(path, rel, what=f"file {rel!r} in {MANIFEST} of checkpoint {label}")
         if not file.is_file():
             raise DamagedCheckpointError(f"checkpoint {label} is damaged: {rel} is missing; {fix}")
         if sha256_file(file) != digest:
@@ -130,11 +147,9 @@ def remove_checkpoint_dir(path: Path) -> None:
 
 
 def remove_leftovers(checkpoints_dir: Path) -> None:
-    """Temporary folders of a save that a killed process left behind."""
-    if checkpoints_dir.is_dir():
-        for child in checkpoints_dir.iterdir():
-            if child.name.startswith((".tmp-", ".old-")):
-                shutil.rmtree(child, ignore_errors=True)
+    """Temporary folders of a save that a killed process left behind (not those of a live one)."""
+    remove_stale(checkpoints_dir, TMP_PREFIX)
+    remove_stale(checkpoints_dir, OLD_PREFIX)
 
 
 # ---- choosing a checkpoint of a run (reads the project; rows are written by run_records) ----------
@@ -163,10 +178,15 @@ def find_checkpoint(store, run: dict[str, Any], which: str | int = "latest") -> 
     return matches[0]
 
 
+def checkpoint_label(run: dict[str, Any], row: dict[str, Any]) -> str:
+    """How an error names a checkpoint row."""
+    return f"checkpoint {row['step']} of run {run['name']!r} (row {row['id']} of the checkpoints table)"
+
+
 def verified_checkpoint(store, run: dict[str, Any], which: str | int = "latest") -> tuple[dict[str, Any], Path]:
     """`find_checkpoint` plus manifest verification; returns (row, absolute folder)."""
     row = find_checkpoint(store, run, which)
-    path = store.path(row["dir"])
+    path = store.path(row["dir"], what=checkpoint_label(run, row))
     verify_checkpoint(path, row["sha256"], label=row["dir"])
     return row, path
 
@@ -180,10 +200,12 @@ def resume_checkpoint(store, run: dict[str, Any]) -> tuple[dict[str, Any], Path,
     rows = sorted(store.list_checkpoints(run["id"]), key=lambda r: (r["is_latest"], r["step"]), reverse=True)
     if not rows:
         return None
+    # every row is confined before anything is written: a resumed run deletes the folders of the rows
+    # past its step and retention deletes others, so one row leading outside the project refuses it all
+    paths = [store.path(row["dir"], what=checkpoint_label(run, row)) for row in rows]
     notes: list[str] = []
     first_error: DamagedCheckpointError | None = None
-    for row in rows:
-        path = store.path(row["dir"])
+    for row, path in zip(rows, paths, strict=True):
         try:
             verify_checkpoint(path, row["sha256"], label=row["dir"])
         except DamagedCheckpointError as exc:

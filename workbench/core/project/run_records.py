@@ -1,11 +1,13 @@
 """The single writer of a run's rows: metrics, samples, checkpoints, status and heartbeat.
 
 The training loop hands every event to `RunRecorder.record` (also the ones it cannot yield, from its
-`finally`). Metrics are buffered and written in one transaction per flush: at least every
-`flush_every_s`, at every evaluation, at every checkpoint and at the end. The heartbeat (unix time in
-`runs.heartbeat`) tells `ProjectStore.mark_interrupted_runs` that the process is alive; a small thread
-also writes it every `heartbeat_every_s`, because one step of a large model on a CPU can outlast the
-30 s after which a run counts as dead.
+`finally`). Metrics are buffered and written in one transaction per flush: at the first step at
+least `flush_every_s` (1 s) after the last flush, at every evaluation, at every checkpoint and at the
+end, so a killed process loses at most about a second of metrics (plus the step in progress). A
+flush of a second's steps costs a few milliseconds (`bench/bench_train.py` prints the share).
+The heartbeat (unix time in `runs.heartbeat`) shows when the run last wrote; a small thread also
+writes it every `heartbeat_every_s` through long steps. Whether the process is alive is decided by
+the run's lock (`run_lock`), which the training process holds, not by the heartbeat's age.
 
 Rows go through sqlite-utils tables inside `ProjectStore.transaction`; the metrics themselves go
 through `executemany`, which measured two to three times faster (see `flush`). A few statements stay SQL because
@@ -67,7 +69,7 @@ class _Heartbeat(threading.Thread):
 class RunRecorder:
     """Writes one run's records; `seconds_writing` is the time spent in the database (for the 1% goal)."""
 
-    def __init__(self, store: ProjectStore, run_id: int, *, flush_every_s: float = 2.0,
+    def __init__(self, store: ProjectStore, run_id: int, *, flush_every_s: float = 1.0,
                  heartbeat_every_s: float = 5.0, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.run_id = run_id
@@ -207,11 +209,15 @@ class RunRecorder:
         rows = [r for r in self.store.list_checkpoints(self.run_id) if doomed(r)]
         if not rows:
             return
+        # every folder is confined to the project before anything goes: a row of a tampered project
+        # that leads outside it stops the run with OutsideProjectError, and nothing is deleted
+        folders = [self.store.path(r["dir"], what=f"checkpoint {r['step']} (row {r['id']}) of run {self.run_id}")
+                   for r in rows]
         ids = [r["id"] for r in rows]
         self._timed(lambda db: db.table("checkpoints").delete_where(
             f"id IN ({', '.join('?' * len(ids))})", ids))
-        for row in rows:
-            remove_checkpoint_dir(self.store.path(row["dir"]))
+        for folder in folders:
+            remove_checkpoint_dir(folder)
 
     def _timed(self, write: Callable[[Database], Any]) -> None:
         started = time.perf_counter()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from workbench.core.project.sql import translate_error
+from workbench.core.base.errors import CorruptProjectError, WorkbenchError
+from workbench.core.project.sql import DB_NAME, translate_error
 
 V1 = """
 CREATE TABLE meta (
@@ -123,7 +124,13 @@ CREATE TABLE attention_snapshots (
 )
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+V3 = """
+-- what a token cache was built from, checked before each use (sizes and the tokenizer's sha256; see
+-- workbench.core.data.token_cache.CacheRecord): JSON, NULL for caches built before version 3
+ALTER TABLE token_caches ADD COLUMN checks TEXT
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -140,5 +147,17 @@ def apply_migrations(conn: sqlite3.Connection, root: Path) -> int:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc, root) from exc
+            raise _migration_error(exc, root, found, target) from exc
     return found
+
+
+def _migration_error(exc: sqlite3.Error, root: Path, found: int, target: int) -> WorkbenchError:
+    """Locked and read-only keep their own advice; any other failure means the file's version number
+    does not match its tables (e.g. `user_version` edited by hand): the database is left as it was."""
+    error = translate_error(exc, root)
+    if type(error) is not WorkbenchError:
+        return error
+    return CorruptProjectError(
+        f"the project database {root / DB_NAME} says schema version {found}, but bringing it to version {target} "
+        f"failed ({exc}): its version number does not match its contents; restore it from a backup "
+        "(nothing was changed)")

@@ -29,21 +29,23 @@ from sqlite_utils.db import Table
 
 from workbench import __version__
 from workbench.core.base.errors import (
-    CorruptProjectError,
-    NewerSchemaError,
-    NotAProjectError,
     NotFoundError,
     ReadOnlyProjectError,
     WorkbenchError,
 )
+from workbench.core.project import opening
+from workbench.core.project.opening import ARTIFACT_FOLDERS
+from workbench.core.project.paths import inside
+from workbench.core.project.run_lock import lock_is_free
 from workbench.core.project.schema import SCHEMA_VERSION, apply_migrations
 from workbench.core.project.sql import DB_NAME, decode_row, jsonable, translate_error
+from workbench.core.project.tempdirs import remove_stale, temp_name
 
 PROJECT_SUFFIX = ".wbproj"
+# Liveness is the run's lock (`run_lock`); the heartbeat decides only where the lock cannot be probed.
 HEARTBEAT_STALE_S = 30.0
+INTERRUPTED_MESSAGE = "the process running this run stopped unexpectedly; resume it from its last checkpoint"
 ACTIVE_STATUSES = ("running", "paused")
-ARTIFACT_FOLDERS = ("datasets", "tokenizers", "caches", "runs")
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def now_iso() -> str:
@@ -53,10 +55,13 @@ def now_iso() -> str:
 class ProjectStore:
     """A project folder and its database. Safe to share between threads (one connection each)."""
 
-    def __init__(self, root: Path, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, root: Path, busy_timeout_ms: int = 5000, read_only: bool = False) -> None:
         self.root = Path(root).resolve()
         self.db_path = self.root / DB_NAME
         self.busy_timeout_ms = busy_timeout_ms
+        # A read-only project (a mount, a shared drive) is browsed through connections SQLite keeps
+        # from writing; everything that would write asks `require_writable` first.
+        self.read_only = read_only
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -90,33 +95,38 @@ class ProjectStore:
         return store
 
     @classmethod
-    def open(cls, root: str | Path, busy_timeout_ms: int = 5000, mark_stale: bool = True) -> ProjectStore:
+    def open(cls, root: str | Path, busy_timeout_ms: int = 5000, mark_stale: bool = True,
+             read_only: bool | None = None) -> ProjectStore:
+        """Open an existing project; never creates one (only `create` does).
+
+        `read_only=None` decides from the folder (`opening.location_writable`): a project that cannot
+        be written opens read-only, for browsing, and is neither migrated nor tidied.
+        """
         root = Path(root)
-        if not root.exists():
-            raise NotAProjectError(f"no project at {root}; create one with `workbench new {root}`")
-        if not (root / DB_NAME).is_file():
-            raise NotAProjectError(f"{root} is not a workbench project (it has no {DB_NAME}); "
-                                   f"create one with `workbench new PATH`")
-        with open(root / DB_NAME, "rb") as fh:
-            head = fh.read(16)
-        if head and head != _SQLITE_MAGIC:
-            raise CorruptProjectError(f"the project database {root / DB_NAME} is damaged (not an SQLite file); "
-                                      "restore it from a backup or create a new project")
-        store = cls(root, busy_timeout_ms)
+        opening.check_database_file(root)
+        if read_only is None:
+            read_only = not opening.location_writable(root)
+        store = cls(root, busy_timeout_ms, read_only=read_only)
         try:
             version = store.schema_version()
-            if version > SCHEMA_VERSION:
-                raise NewerSchemaError(
-                    f"the project {root} was saved by a newer LM Workbench (schema {version}, this version "
-                    f"reads up to {SCHEMA_VERSION}); update LM Workbench to open it")
+            tables = store.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+            opening.check_schema(root, version, tables, read_only)
             if version < SCHEMA_VERSION:
                 store._migrate()
-            if mark_stale:
+            if mark_stale and not read_only:
                 store.mark_interrupted_runs()
+                store.remove_stale_temps()
         except BaseException:
             store.close()
             raise
         return store
+
+    def require_writable(self, what: str) -> None:
+        """Refuse `what` (e.g. "training") before it writes anything when the project is read-only."""
+        if self.read_only:
+            raise ReadOnlyProjectError(
+                f"the project {self.root} is read-only, so {what} cannot save anything in it; "
+                "copy the project folder somewhere writable and open the copy")
 
     def connect(self) -> sqlite3.Connection:
         """A new connection of its own (WAL, busy timeout, foreign keys), for a helper thread to use and close."""
@@ -124,7 +134,7 @@ class ProjectStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            conn = sqlite3.connect(self.db_path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+            conn = opening.connect(self.db_path, self.busy_timeout_ms / 1000, self.read_only)
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -234,9 +244,12 @@ class ProjectStore:
             except RowNotFound as exc:
                 raise NotFoundError(f"no row {row_id} in {table}; it was deleted meanwhile") from exc
 
-    def path(self, relative: str | Path) -> Path:
-        """Absolute path of a project-relative path stored in the database."""
-        return self.root / relative
+    def path(self, *parts: str | Path, what: str = "an entry of the project database") -> Path:
+        """Absolute path of a project-relative path stored in the database (joined with `parts`).
+
+        Resolved after symlinks and refused (`OutsideProjectError`, naming `what`) unless it lies
+        inside the project: the database of a shared project is untrusted input."""
+        return inside(self.root, *parts, what=what)
 
     def relative(self, absolute: str | Path) -> str:
         return Path(absolute).resolve().relative_to(self.root).as_posix()
@@ -247,16 +260,21 @@ class ProjectStore:
         Write everything into the first, then call `commit_artifact_dir(tmp, final)` and only then
         insert the row that points at it.
         """
+        self.require_writable(f"adding to {kind}")
         slug = uuid.uuid4().hex[:12]
         parent = self.root / kind
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = parent / f".tmp-{slug}"
+        tmp = parent / temp_name()  # names its owner, so `remove_stale_temps` can tell a leftover
         tmp.mkdir()
         return tmp, parent / slug
 
     @staticmethod
     def commit_artifact_dir(tmp: Path, final: Path) -> None:
         tmp.rename(final)
+
+    def remove_stale_temps(self) -> list[Path]:
+        """Temporary artefact folders whose writer was killed (never those of a live process)."""
+        return [path for kind in ARTIFACT_FOLDERS for path in remove_stale(self.root / kind)]
 
     # ---- meta ----------------------------------------------------------------------------------
 
@@ -275,7 +293,8 @@ class ProjectStore:
 
     def _get_named(self, table: str, what: str, key: str | int) -> dict[str, Any]:
         rows = self.rows(table, "name = ?", (str(key),))
-        if not rows and str(key).isdigit():
+        # an id is ASCII digits within SQLite's 64-bit integers ("²".isdigit(); 10**20 overflows)
+        if not rows and str(key).isascii() and str(key).isdigit() and int(key) < 2**63:
             rows = self.rows(table, "id = ?", (int(key),))
         if not rows:
             names = [r["name"] for r in self.rows(table, decode=False)]
@@ -310,17 +329,27 @@ class ProjectStore:
 
     # ---- runs ----------------------------------------------------------------------------------
 
-    def mark_interrupted_runs(self, stale_after_s: float = HEARTBEAT_STALE_S) -> list[int]:
-        """Runs still marked running/paused whose heartbeat is stale belonged to a dead process."""
-        cutoff = time.time() - stale_after_s
-        rows = self.query(
-            f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(ACTIVE_STATUSES))}) "
-            "AND (heartbeat IS NULL OR heartbeat < ?)", (*ACTIVE_STATUSES, cutoff))
-        ids = [r["id"] for r in rows]
-        for run_id in ids:
-            self.update("runs", run_id, status="interrupted",
-                        message="the process running this run stopped unexpectedly; resume it from its last checkpoint")
-        return ids
+    def mark_interrupted_runs(self) -> list[int]:
+        """Runs still marked running/paused whose training process is gone; returns their ids.
+
+        Decided by each run's lock (`run_lock`): a live process holds it even while suspended, and the
+        OS frees it the moment the process dies. Only where the lock cannot be probed (an unwritable
+        folder) does a heartbeat older than `HEARTBEAT_STALE_S` count as dead instead.
+        """
+        rows = self.query(f"SELECT id, heartbeat FROM runs WHERE status IN ({','.join('?' * len(ACTIVE_STATUSES))})",
+                          ACTIVE_STATUSES)
+        marked = []
+        for row in rows:
+            with lock_is_free(self.root, row["id"]) as free:
+                if free is None:
+                    free = (row["heartbeat"] or 0.0) < time.time() - HEARTBEAT_STALE_S
+                # the status is checked again here: the trainer may have ended (and let go) since the SELECT
+                if free and self.execute(
+                        f"UPDATE runs SET status = 'interrupted', message = ? WHERE id = ? "
+                        f"AND status IN ({','.join('?' * len(ACTIVE_STATUSES))})",
+                        (INTERRUPTED_MESSAGE, row["id"], *ACTIVE_STATUSES)).rowcount:
+                    marked.append(row["id"])
+        return marked
 
     def list_checkpoints(self, run_id: int) -> list[dict[str, Any]]:
         return self.rows("checkpoints", "run_id = ?", (run_id,), order_by="step")

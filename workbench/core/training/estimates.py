@@ -15,7 +15,7 @@ import torch
 
 from workbench.core.base.devices import autocast, available_memory_bytes, choose_device, resolve_precision
 from workbench.core.base.errors import InvalidSpecError
-from workbench.core.base.specs import ModelSpec, TrainSpec
+from workbench.core.base.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec
 from workbench.core.models.modeling import build_model, compute_loss, llama_intermediate_size
 from workbench.core.training.flat_params import FlatParameters
 from workbench.core.training.optim import clip_gradients, make_optimizer, zero_gradients
@@ -182,3 +182,21 @@ def probe_step_time(spec: ModelSpec, train: TrainSpec, device: str = "cpu", step
         return float(statistics.median(timings))
     finally:
         torch.random.set_rng_state(torch_state)
+
+
+def require_fit(spec: ModelSpec, train: TrainSpec, device: str = "cpu") -> None:
+    """Refuse a run whose model, optimizer, activations and fixed evaluation windows cannot fit in the
+    device's available memory: a CPU run that does not fit is killed by the system without a word
+    (and leaves a run row behind), a GPU run stops with out-of-memory. A device that is not here
+    (planning a GPU run) is not refused."""
+    found = estimate(spec, train, device)
+    if found.device_memory_bytes is None:
+        return
+    windows = (train.eval_batches or DEFAULT_EVAL_BATCHES) * train.batch_size  # `fixed_windows`, int64 tokens
+    framework = _FRAMEWORK_BYTES.get(_device_for_estimate(device)[0].type, 0)
+    need = found.total_bytes + windows * (spec.block_size + 1) * 8 + framework
+    if need > found.device_memory_bytes:
+        raise InvalidSpecError(
+            f"this run needs about {_gb(need)} of memory ({found.params:,} parameters; a batch of "
+            f"{train.batch_size} x {spec.block_size} tokens) but only {_gb(found.device_memory_bytes)} is available; "
+            "lower --n-embd, --n-layer, --batch-size (then raise --grad-accum) or --block-size, or pick a smaller preset")

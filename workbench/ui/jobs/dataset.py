@@ -81,9 +81,9 @@ _loaded_lock = threading.Lock()
 
 
 def _project_tokenizer(store: Any, row: dict[str, Any]) -> Any:
-    from workbench.core.ops.catalog import load_project_tokenizer
+    from workbench.core.ops.catalog import load_project_tokenizer, tokenizer_dir
 
-    key = (str(store.path(row["dir"])), str(row["sha256"]))
+    key = (str(tokenizer_dir(store, row)), str(row["sha256"]))
     with _loaded_lock:
         tokenizer = _loaded.get(key)
     if tokenizer is None:

@@ -25,6 +25,7 @@ from workbench.engine.runner import Job, JobRunner, stop_jobs
 from workbench.ui import errors
 from workbench.ui.jobs import dataset as dataset_jobs
 from workbench.ui.panels.dataset.panel import DatasetPanel, dropped_paths
+from workbench.ui.widgets.plain_text import tooltip_text
 
 LANE = "background"
 FILE_FILTER = "Text and data files (*.txt *.md *.markdown *.rst *.jsonl *.ndjson *.json *.csv *.tsv *.parquet);;All files (*)"
@@ -69,7 +70,7 @@ class DatasetController(QObject):
         runner.jobFinished.connect(self._on_finished)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
-        self._availability_changed(panel.import_button.isEnabled(), panel.import_button.toolTip())
+        self._availability_changed(panel.import_button.isEnabled(), tooltip_text(panel.import_button.toolTip()))
 
     def _add_to_menu(self, anchor: QAction | None) -> None:
         actions = [self.import_action, self.import_folder_action]
@@ -107,7 +108,7 @@ class DatasetController(QObject):
         return bool(folder) and self.panel.open_import_dialog([folder]) is not None
 
     def _explain_blocked(self) -> bool:
-        reason = "" if self.panel.import_button.isEnabled() else self.panel.import_button.toolTip()
+        reason = "" if self.panel.import_button.isEnabled() else tooltip_text(self.panel.import_button.toolTip())
         if reason:
             self._status(f"Cannot import: {reason}")
         return bool(reason)

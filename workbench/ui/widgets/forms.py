@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QFormLayout, QLabel, QWidget
 
+from workbench.ui.widgets.plain_text import plain_tooltip
+
 
 def plain_label(text: str = "", parent: QWidget | None = None, *, wrap: bool = True) -> QLabel:
     """A label that never interprets its text as HTML (it may show user-provided names)."""
@@ -36,7 +38,7 @@ def align_form_labels(*forms: QFormLayout) -> None:
 def set_available(button: QAbstractButton, available: bool, reason: str, tooltip: str = "") -> None:
     """Enable `button`, or disable it with a tooltip that says why (never a silent grey button)."""
     button.setEnabled(available)
-    button.setToolTip(tooltip if available else reason)
+    button.setToolTip(plain_tooltip(tooltip if available else reason))  # reasons quote names
 
 
 def human_count(n: int | float | None, unit: str = "") -> str:

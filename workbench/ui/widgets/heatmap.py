@@ -7,6 +7,7 @@ maps of different layers and heads compare at a glance.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -120,7 +121,7 @@ class AttentionHeatmap(FollowsPalette, pg.GraphicsLayoutWidget):
         self._readout_plain = text  # kept to recolour it when the palette changes
         _background, foreground = plot_colors(self.palette())
         # LabelItem renders HTML; escape so a token such as "<b>" shows as typed.
-        safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        safe = html.escape(text, quote=False)
         self.readout.setText(safe, color=foreground.name())
 
     def readout_text(self) -> str:

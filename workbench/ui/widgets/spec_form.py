@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QW
 
 from workbench.core.base.errors import InvalidSpecError
 from workbench.ui.theme import is_dark
+from workbench.ui.widgets.plain_text import plain_tooltip
 from workbench.ui.wording import for_window
 
 INVALID_PROPERTY = "invalid"
@@ -121,7 +122,7 @@ def mark_invalid(widget: QWidget, reason: str, normal_tooltip: str = "") -> None
         if frame is not None:
             frame.setVisible(invalid)
             frame.raise_()
-    widget.setToolTip(reason if invalid else normal_tooltip)
+    widget.setToolTip(plain_tooltip(reason if invalid else normal_tooltip))  # reasons quote names
 
 
 def is_marked(widget: QWidget) -> bool:
@@ -160,7 +161,7 @@ def combo(items: tuple[tuple[str, str], ...], tooltip: str = "") -> QComboBox:
     for key, label in items:
         box.addItem(label, key)
     if tooltip:
-        box.setToolTip(tooltip)
+        box.setToolTip(plain_tooltip(tooltip))
     return box
 
 

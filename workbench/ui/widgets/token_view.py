@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QPalette, QTextCharFormat, QTextCu
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from workbench.ui.theme import is_dark
+from workbench.ui.widgets.plain_text import plain_tooltip
 
 NEWLINE_MARK = "⏎"
 EMPTY_MARK = "∅"  # a token whose display text is empty still needs something to hover
@@ -146,7 +147,7 @@ class TokenView(QPlainTextEdit):
         return rect.united(self.cursorRect(cursor))
 
     def tooltip_at(self, index: int) -> str:
-        """Plain text: the first line holds no "<" so Qt never takes the tooltip for rich text."""
+        """Plain text (shown through `plain_tooltip`, so a token such as "<b>" shows as typed)."""
         token_id, text = self._ids[index], self._texts[index]
         kind = ", unknown (not in the vocabulary)" if token_id == self._unknown else \
             ", a special token" if token_id in self._special else ""
@@ -158,7 +159,7 @@ class TokenView(QPlainTextEdit):
             if index is None:
                 QToolTip.hideText()
             else:
-                QToolTip.showText(event.globalPos(), self.tooltip_at(index), self.viewport())
+                QToolTip.showText(event.globalPos(), plain_tooltip(self.tooltip_at(index)), self.viewport())
             return True
         return super().viewportEvent(event)
 

@@ -170,9 +170,9 @@ class AttentionPanel(QWidget):
             self.notice.setText("")
             return
         try:
-            with np.load(self._store.path(path), allow_pickle=False) as data:
+            with np.load(self._store.path(path, what="an attention snapshot"), allow_pickle=False) as data:
                 weights, tokens = data["weights"], [str(t) for t in data["tokens"]]
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, WorkbenchError) as exc:  # WorkbenchError: a path outside the project
             self.heatmap.clear_matrix()
             self.notice.setText(f"The snapshot {path} cannot be read ({exc}).")
             return

@@ -36,6 +36,7 @@ from workbench.core.base.specs import DatasetSpec
 from workbench.ui.panels.dataset.encoding_choice import encoding_combo
 from workbench.ui.panels.dataset.name_field import NameField, error_color, free_name
 from workbench.ui.widgets.forms import human_count, plain_label
+from workbench.ui.widgets.plain_text import plain_tooltip
 from workbench.ui.wording import for_window
 
 FORMATS = (("auto", "Automatic"), ("txt", "Plain text"), ("md", "Markdown"), ("jsonl", "JSON Lines"),
@@ -62,7 +63,7 @@ class ImportDialog(QDialog):
         self._fields: tuple[str, ...] = ()
 
         self.source_label = plain_label(self._sources_text().replace("/", "/\u200b"))  # long paths can wrap
-        self.source_label.setToolTip("\n".join(self.sources))
+        self.source_label.setToolTip(plain_tooltip("\n".join(self.sources)))  # paths: shown as typed
         self.format = QComboBox()
         self.format.setObjectName("importFormatCombo")
         for key, label in FORMATS:
@@ -288,7 +289,7 @@ class ImportDialog(QDialog):
     def _update_ok(self) -> None:
         problem = self.name.problem() or self.preview_error
         self.ok_button.setEnabled(not problem)
-        self.ok_button.setToolTip(problem or "Import these files into the project")
+        self.ok_button.setToolTip(plain_tooltip(problem or "Import these files into the project"))
 
     def records_shown(self) -> list[str]:
         """The preview's records (for tests): the text between the record rules."""

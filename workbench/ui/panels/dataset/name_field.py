@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLineEdit, QStyle, QVBoxLayout, QWidget
 
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.forms import plain_label
+from workbench.ui.widgets.plain_text import plain_tooltip
 
 MAX_NAME = 120
 
@@ -91,7 +92,7 @@ class NameField(QWidget):
         self.message.setText(problem)
         self.message.setVisible(bool(problem))
         self._warning.setVisible(bool(problem))
-        self._warning.setToolTip(problem)
+        self._warning.setToolTip(plain_tooltip(problem))  # it quotes the typed name
         palette = self.message.palette()
         palette.setColor(QPalette.ColorRole.WindowText, error_color(self.palette()))
         self.message.setPalette(palette)

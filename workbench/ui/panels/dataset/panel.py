@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import ProjectStore
 from workbench.ui.panels.dataset.import_dialog import ImportDialog
 from workbench.ui.panels.dataset.job_bar import JobBar
 from workbench.ui.panels.dataset.name_field import free_name
 from workbench.ui.panels.dataset.stats_view import DatasetStatsView
 from workbench.ui.panels.dataset.tokenizer_form import TokenizerForm
+from workbench.ui.read_only import read_only_reason
 from workbench.ui.widgets.forms import human_count, plain_label, section_title, set_available
 from workbench.ui.widgets.record_table import RecordTable
 from workbench.ui.widgets.sample_gallery import SampleGallery
@@ -133,6 +135,8 @@ class DatasetPanel(QWidget):
             return self._import_missing
         if self._store is None:
             return "Open or create a project first."
+        if self._store.read_only:
+            return read_only_reason(self._store, "Importing data or making a tokenizer")
         busy = self.job_bar.title
         return f"Wait for {busy} to finish, or cancel it." if busy else ""
 
@@ -206,9 +210,10 @@ class DatasetPanel(QWidget):
         if self._store is None:
             return ""
         try:
-            with open(self._store.path(row["dir"]) / "train.txt", encoding="utf-8", errors="replace") as fh:
+            path = self._store.path(row["dir"], "train.txt", what=f"train.txt of dataset {row['name']!r}")
+            with open(path, encoding="utf-8", errors="replace") as fh:
                 return fh.read(SAMPLE_TEXT_CHARS)
-        except OSError:
+        except (OSError, WorkbenchError):  # WorkbenchError: a path outside the project is not read
             return ""
 
     @Slot()

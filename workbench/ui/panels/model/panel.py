@@ -18,7 +18,6 @@ from PySide6.QtCore import QEvent, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -32,10 +31,12 @@ from workbench.ui.panels.model import settings as model_settings
 from workbench.ui.panels.model.choices import fill_data_choices, label_devices, vocabulary
 from workbench.ui.panels.model.fields import HELP
 from workbench.ui.panels.model.form import ModelForm
+from workbench.ui.read_only import read_only_reason
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.estimate_view import WARNING_COLORS, EstimateView, human_bytes, human_seconds
 from workbench.ui.widgets.forms import align_form_labels, human_count, plain_label, set_available
 from workbench.ui.widgets.lr_curve import LrCurvePlot
+from workbench.ui.widgets.plain_text import ask_yes_no
 from workbench.ui.widgets.spec_form import mark_invalid, problems_by_field, select_data, spec_problem
 
 DEBOUNCE_MS = 300
@@ -184,12 +185,9 @@ class ModelPanel(ModelForm):
         self._on_changed()
         if not self.start_button.isEnabled():
             return False
-        if self.estimates.fits is False:
-            answer = QMessageBox.question(self, "Start Training", f"{self.estimates.fit.text()}\n\nStart anyway?",
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                          QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+        if self.estimates.fits is False and not ask_yes_no(self, "Start Training",
+                                                           f"{self.estimates.fit.text()}\n\nStart anyway?"):
+            return False
         model, train = self.training_specs()
         model_settings.save(self._store, self._state())
         self.trainingRequested.emit(self.dataset.currentData(), self.tokenizer.currentData() or "", model, train)
@@ -277,6 +275,8 @@ class ModelPanel(ModelForm):
             reason = self._engine_missing
         elif self._store is None:
             reason = "Open or create a project first."
+        elif self._store.read_only:
+            reason = read_only_reason(self._store, "Training")
         elif self.dataset.count() == 0:
             reason = "Import a dataset first: training needs text."
         else:
