@@ -57,8 +57,8 @@ def disk_full_error(what: str, where: str | Path, needed: Needed = None, then: s
     amount = needed() if callable(needed) else needed
     free = free_bytes(where)
     need = f" needs about {size_text(amount)}" if amount else " needs more space"
-    have = f"only {size_text(free)} is free" if free is not None else "it has no room left"
-    return DiskFullError(f"the disk is full: {what}{need} but {have} on the disk holding {where}; "
+    have = f"has only {size_text(free)} free" if free is not None else "has no room left"
+    return DiskFullError(f"the disk is full: {what}{need} but the disk holding {where} {have}; "
                          f"free some space{', then ' + then if then else ' and try again'}")
 
 

@@ -8,6 +8,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from workbench.core.base.disk import disk_full_error, free_bytes
 from workbench.core.base.errors import (
     CorruptProjectError,
     ProjectLockedError,
@@ -32,7 +33,22 @@ def translate_error(exc: sqlite3.Error, root: Path) -> WorkbenchError:
         return CorruptProjectError(
             f"the project database {root / DB_NAME} is damaged ({exc}); restore it from a backup "
             "or create a new project and import your data again")
+    if "disk is full" in text or "disk i/o error" in text:
+        return _disk_error(text, root)
     return WorkbenchError(f"database error in {root / DB_NAME}: {exc}")
+
+
+# Below this much free space a "disk I/O error" is a full disk: SQLite reports one when it cannot
+# grow the WAL index (`-shm`, 32 KB) or the WAL itself.
+NEARLY_FULL_BYTES = 1 << 20
+
+
+def _disk_error(text: str, root: Path) -> WorkbenchError:
+    free = free_bytes(root)
+    if "disk is full" in text or (free is not None and free < NEARLY_FULL_BYTES):
+        return disk_full_error("the project database", root)
+    return WorkbenchError(f"the project database {root / DB_NAME} could not be read or written (disk I/O error): "
+                          "the disk may be failing, disconnected or full; check it, then try again")
 
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,9 @@ from sqlite_utils.db import NotFoundError as RowNotFound
 from sqlite_utils.db import Table
 
 from workbench import __version__
+from workbench.core.base.disk import disk_full_error
 from workbench.core.base.errors import (
+    DiskFullError,
     NotFoundError,
     ReadOnlyProjectError,
     WorkbenchError,
@@ -62,6 +64,7 @@ class ProjectStore:
         # A read-only project (a mount, a shared drive) is browsed through connections SQLite keeps
         # from writing; everything that would write asks `require_writable` first.
         self.read_only = read_only
+        self.disk_full = False  # opened read-only because the disk is full (`_first_read`)
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -106,9 +109,9 @@ class ProjectStore:
         opening.check_database_file(root)
         if read_only is None:
             read_only = not opening.location_writable(root)
-        store = cls(root, busy_timeout_ms, read_only=read_only)
+        store, version = cls._first_read(root, busy_timeout_ms, read_only)
+        read_only = store.read_only
         try:
-            version = store.schema_version()
             tables = store.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
             opening.check_schema(root, version, tables, read_only)
             if version < SCHEMA_VERSION:
@@ -121,8 +124,34 @@ class ProjectStore:
             raise
         return store
 
+    @classmethod
+    def _first_read(cls, root: Path, busy_timeout_ms: int, read_only: bool) -> tuple[ProjectStore, int]:
+        """The store and its schema version. On a full disk SQLite cannot even make the WAL index
+        (`-shm`) a reader needs, so the project opens read-only, to be browsed, if its WAL holds
+        nothing (a read-only connection then sees every committed row)."""
+        store = cls(root, busy_timeout_ms, read_only=read_only)
+        try:
+            return store, store.schema_version()
+        except DiskFullError:
+            store.close()
+            wal = root / f"{DB_NAME}-wal"
+            if read_only or (wal.exists() and wal.stat().st_size > 0):
+                raise
+        except BaseException:
+            store.close()
+            raise
+        store = cls(root, busy_timeout_ms, read_only=True)
+        store.disk_full = True
+        try:
+            return store, store.schema_version()
+        except BaseException:
+            store.close()
+            raise
+
     def require_writable(self, what: str) -> None:
         """Refuse `what` (e.g. "training") before it writes anything when the project is read-only."""
+        if self.read_only and self.disk_full:
+            raise disk_full_error(what, self.root)
         if self.read_only:
             raise ReadOnlyProjectError(
                 f"the project {self.root} is read-only, so {what} cannot save anything in it; "
