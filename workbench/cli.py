@@ -71,6 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except Exception as exc:  # a write without its own message met a full disk: still one line
+        from workbench.core.base.disk import is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        where = f" writing {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
+        sys.stderr.write(f"error: the disk is full{printable(where)}; free some space and try again\n")
+        return 2
 
 
 def _run_gui(project: str | None, demo: bool) -> int:

@@ -45,10 +45,12 @@ def project(tmp_path) -> Path:
     return root
 
 
-def _trainer(project: Path, *args: str, code: str | None = None) -> subprocess.Popen:
+def _trainer(project: Path, *args: str, code: str | None = None, quiet: bool = False) -> subprocess.Popen:
+    """A `train --json` process; `quiet`: its output is dropped, so an unread pipe never blocks it."""
     command = ["-m", "workbench"] if code is None else ["-c", code]
+    out = subprocess.DEVNULL if quiet else subprocess.PIPE
     return subprocess.Popen([sys.executable, *command, "train", str(project), *args, "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                            stdout=out, stderr=out, text=True, env=ENV)
 
 
 def _read_until(proc: subprocess.Popen, event: str) -> dict:
@@ -189,6 +191,15 @@ def _newest_wall(project: Path) -> float | None:
         con.close()
 
 
+def _next_flush(project: Path, after: float | None, proc: subprocess.Popen) -> float:
+    """The newest metric's wall time once a flush has stored one newer than `after` (seen from outside)."""
+    deadline = time.monotonic() + 120
+    while (newest := _newest_wall(project)) is None or (after is not None and newest <= after):
+        assert proc.poll() is None and time.monotonic() < deadline, "the trainer stored no metrics"
+        time.sleep(0.02)
+    return newest
+
+
 def _kill_and_measure(proc: subprocess.Popen, project: Path, wait_s: float) -> float:
     time.sleep(wait_s)
     killed_at = time.time()
@@ -198,10 +209,10 @@ def _kill_and_measure(proc: subprocess.Popen, project: Path, wait_s: float) -> f
 
 
 def test_a_kill_loses_at_most_two_seconds_of_metrics(project):
-    proc = _trainer(project, "--dataset", "words", *TINY, "--max-steps", "100000", "--eval-interval", "100000")
+    proc = _trainer(project, "--dataset", "words", *TINY, "--max-steps", "100000", "--eval-interval", "100000",
+                    quiet=True)
     try:
-        for _ in range(20):
-            _read_until(proc, "step")
+        _next_flush(project, None, proc)  # training
         assert _kill_and_measure(proc, project, random.uniform(0.5, 3.0)) <= 2.0
     finally:
         _end(proc)
@@ -224,13 +235,10 @@ SLOW_STEPS = textwrap.dedent("""
 
 def test_a_kill_between_slow_steps_loses_at_most_two_seconds_of_metrics(project):
     proc = _trainer(project, "--dataset", "words", *TINY, "--max-steps", "100000", "--eval-interval", "100000",
-                    code=SLOW_STEPS)
+                    code=SLOW_STEPS, quiet=True)
     try:
-        _read_until(proc, "step")
-        first = _newest_wall(project)
-        while _newest_wall(project) == first:  # the moment of a flush, seen from outside
-            time.sleep(0.02)
-        flushed = time.time()
+        _next_flush(project, _next_flush(project, None, proc), proc)
+        flushed = time.time()  # just after a flush, seen from outside
         lag = _kill_and_measure(proc, project, flushed + random.uniform(2.2, 2.8) - time.time())
         assert lag <= 2.0
     finally:

@@ -22,7 +22,12 @@ Needed = int | Callable[[], int | None] | None
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in _FULL_ERRNOS
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno in _FULL_ERRNOS
+    # copytree's shutil.Error lists its files' errors as text ("[Errno 28] ..."), and Rust writers
+    # (safetensors' SafetensorError) say "(os error 28)"
+    text = str(exc)
+    return any(f"[Errno {n}]" in text or f"(os error {n})" in text for n in _FULL_ERRNOS)
 
 
 def free_bytes(path: str | Path) -> int | None:

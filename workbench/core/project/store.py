@@ -117,7 +117,8 @@ class ProjectStore:
             if version < SCHEMA_VERSION:
                 store._migrate()
             if mark_stale and not read_only:
-                store.mark_interrupted_runs()
+                with suppress(DiskFullError):  # a full disk: marked at a later open; browsing goes on
+                    store.mark_interrupted_runs()
                 store.remove_stale_temps()
         except BaseException:
             store.close()
@@ -246,15 +247,19 @@ class ProjectStore:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_error(exc, self.root) from exc
+        # SQLite rolls back by itself on some errors (a full disk: SQLITE_FULL), and a second ROLLBACK
+        # would then replace the real error with "cannot rollback - no transaction is active"
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise translate_error(exc, self.root) from exc
 
     # JSON columns are encoded by `jsonable` before sqlite-utils sees them: it would store repr() of a

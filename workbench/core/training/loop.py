@@ -35,6 +35,7 @@ from workbench.core.base.events import (
     SampleGenerated,
     StepLogged,
 )
+from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec, spec_to_dict
 from workbench.core.project.checkpoints import read_checkpoint_state, save_checkpoint
 from workbench.core.tokenizers.protocol import Tokenizer
@@ -178,7 +179,10 @@ class _Loop:
             self.sink.record(self._finished("stopped", f"aborted by the user{kept}"))
             raise
         except BaseException as exc:
-            self.sink.record(self._finished("failed", f"{type(exc).__name__}: {exc}"))
+            try:
+                self.sink.record(self._finished("failed", f"{type(exc).__name__}: {exc}"))
+            except WorkbenchError:  # nor can the project record it (a full disk): the first error says
+                pass  # more; the run, left "running", is marked interrupted once this process is gone
             raise
         return self.emit(self._finished(status, message))
 
