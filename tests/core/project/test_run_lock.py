@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from workbench.core.base.errors import RunInUseError
+from workbench.core.base.errors import OutsideProjectError, RunInUseError
 from workbench.core.project import store as store_module
 from workbench.core.project.run_lock import RunLock, lock_is_free, lock_path, read_owner, refuse_if_trained
 from workbench.core.project.store import ProjectStore, now_iso
@@ -123,3 +123,15 @@ def test_a_brief_check_is_waited_out_not_reported(project):
         with pytest.raises(RunInUseError, match="by another process"):
             RunLock(project.root, run_id, "r").acquire(wait_s=0.2)
     RunLock(project.root, run_id, "r").acquire(wait_s=0.2).release()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_a_locks_link_out_of_a_shared_project_is_not_followed(project, tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (project.root / "locks").symlink_to(victim, target_is_directory=True)
+    run_id = _running_run(project, "r", heartbeat=time.time())
+    with pytest.raises(OutsideProjectError, match="the folder of run locks"):
+        RunLock(project.root, run_id, "r").acquire()
+    assert project.mark_interrupted_runs() == []  # cannot tell by the lock: the fresh heartbeat decides
+    assert list(victim.iterdir()) == []

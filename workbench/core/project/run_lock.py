@@ -33,6 +33,7 @@ import psutil
 from filelock import FileLock, Timeout
 
 from workbench.core.base.errors import ReadOnlyProjectError, RunInUseError, WorkbenchError
+from workbench.core.project.paths import inside
 
 LOCKS_FOLDER = "locks"
 CHECK_WAIT_S = 5.0  # how long a trainer waits out a holder without an owner file (a check, or a holder starting)
@@ -40,7 +41,9 @@ _POLL_S = 0.05
 
 
 def lock_path(root: Path, run_id: int) -> Path:
-    return Path(root) / LOCKS_FOLDER / f"run-{int(run_id)}.lock"
+    """`locks/run-<id>.lock`; `OutsideProjectError` when `locks` is a link out of the project (a shared
+    project is untrusted: its lock and owner files must not be made or removed elsewhere)."""
+    return inside(root, LOCKS_FOLDER, what="the folder of run locks") / f"run-{int(run_id)}.lock"
 
 
 def _owner_path(root: Path, run_id: int) -> Path:
@@ -58,12 +61,12 @@ def read_owner(root: Path, run_id: int) -> dict[str, Any] | None:
 
 def _owner_alive(owner: dict[str, Any] | None) -> bool:
     """False only for an owner of this host whose process is gone (a file a killed trainer left)."""
-    if owner is None:
-        return False
+    pid = (owner or {}).get("pid")
+    if owner is None or not isinstance(pid, int) or isinstance(pid, bool):
+        return False  # none, or not one this code wrote
     if owner.get("host") != socket.gethostname():
         return True  # cannot look at another machine's processes
-    pid = owner.get("pid")
-    return isinstance(pid, int) and psutil.pid_exists(pid)
+    return psutil.pid_exists(pid)
 
 
 def refuse_if_trained(root: Path, run_id: int, name: str) -> None:
@@ -77,8 +80,8 @@ def refuse_if_trained(root: Path, run_id: int, name: str) -> None:
 
 
 def in_use_message(name: str, owner: dict[str, Any] | None) -> str:
-    who = (f"process {owner.get('pid')} on host {owner.get('host')}" if owner is not None
-           else "another process")
+    host = "".join(ch for ch in str((owner or {}).get("host")) if ch.isprintable())[:100]  # read from a file
+    who = f"process {int(owner['pid'])} on host {host}" if owner is not None else "another process"
     return f"run {name!r} is being trained by {who}; wait for it or stop it"
 
 
@@ -151,14 +154,14 @@ def lock_is_free(root: Path, run_id: int) -> Iterator[bool | None]:
     """Whether no process trains run `run_id`: True (its trainer is gone; the lock is held here until
     the block ends, so none can start meanwhile), False (a live process holds it), None (cannot tell:
     the lock file cannot be made or opened, as on a read-only project)."""
-    path = lock_path(root, run_id)
-    lock = FileLock(str(path), thread_local=False)
     try:
+        path = lock_path(root, run_id)
+        lock = FileLock(str(path), thread_local=False)
         path.parent.mkdir(exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         free: bool | None = False
-    except OSError:
+    except (OSError, WorkbenchError):  # unwritable, or a `locks` link out of the project
         free = None
     else:
         free = True

@@ -17,7 +17,7 @@ import gc
 import math
 import time
 from collections.abc import Callable, Generator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.events import (
     AttentionSnapshotSaved,
     CheckpointSaved,
@@ -35,7 +36,6 @@ from workbench.core.base.events import (
     SampleGenerated,
     StepLogged,
 )
-from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.specs import DEFAULT_EVAL_BATCHES, ModelSpec, TrainSpec, spec_to_dict
 from workbench.core.project.checkpoints import read_checkpoint_state, save_checkpoint
 from workbench.core.tokenizers.protocol import Tokenizer
@@ -179,10 +179,10 @@ class _Loop:
             self.sink.record(self._finished("stopped", f"aborted by the user{kept}"))
             raise
         except BaseException as exc:
-            try:
+            # if the project cannot record it either (a full disk), the first error says more; the run,
+            # left "running", is marked interrupted once this process is gone
+            with suppress(WorkbenchError):
                 self.sink.record(self._finished("failed", f"{type(exc).__name__}: {exc}"))
-            except WorkbenchError:  # nor can the project record it (a full disk): the first error says
-                pass  # more; the run, left "running", is marked interrupted once this process is gone
             raise
         return self.emit(self._finished(status, message))
 
