@@ -155,3 +155,17 @@ def test_init_from_and_a_pretrained_tokenizer_source_never_run_their_code(tmp_pa
     _plant_tokenizer(tokenizer, marker)
     _refused(capsys, "tokenizer", project, "--dataset", "words", "--kind", "pretrained", "--source", tokenizer,
              "--name", "evil")
+
+
+def test_an_export_carries_no_code_from_the_project(tmp_path, capsys, base, marker):
+    """A doctored checkpoint's evil_code.py and auto_map stay behind: whoever loads the export later
+    with transformers is never offered that code."""
+    project, checkpoint = _project_copy(tmp_path, base)
+    _plant_model(checkpoint, marker, "gpt2")
+    _reseal(project, checkpoint)
+    out = tmp_path / "export"
+    code, _, err = run_cli(capsys, "export", project, "--run", "gpt2", "--out", out)
+    assert code == 0, err
+    assert not list(out.glob("*.py"))
+    config = json.loads((out / "config.json").read_text())
+    assert "auto_map" not in config and config["model_type"] == "gpt2"

@@ -8,6 +8,7 @@ into place when complete.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from workbench.core.project.store import ProjectStore
 from workbench.core.project.tempdirs import remove_stale, temp_name
 
 TRAINING_ONLY = {MANIFEST, STATE_FILE, *TENSOR_FILES}
+CONFIG_FILE = "config.json"  # the transformers config beside the weights
 
 
 def export_run(store: ProjectStore, run_key: str | int, out: Path, which: str | int = "latest") -> dict[str, Any]:
@@ -50,8 +52,9 @@ def export_run(store: ProjectStore, run_key: str | int, out: Path, which: str | 
         # rather than copied, so an export never carries a file from elsewhere on this computer
         label = f"checkpoint {row['step']} of run {run['name']!r}"
         for item in folder.iterdir():
-            if item.is_file() and item.name not in TRAINING_ONLY:
+            if item.is_file() and item.name not in TRAINING_ONLY and item.suffix != ".py":
                 shutil.copy2(inside(folder, item.name, what=f"{item.name} in {label}"), tmp / item.name)
+        _drop_custom_code(tmp / CONFIG_FILE)
         tokenizer_dir = folder / TOKENIZER_DIR
         if tokenizer_dir.is_dir():
             tokenizer_dir = inside(folder, TOKENIZER_DIR, what=f"the tokenizer of {label}")
@@ -69,6 +72,17 @@ def export_run(store: ProjectStore, run_key: str | int, out: Path, which: str | 
         raise
     return {"run": run["id"], "name": run["name"], "arch": run["arch"], "step": row["step"], "out": str(out.resolve()),
             "files": sorted(p.name for p in out.iterdir())}
+
+
+def _drop_custom_code(config_path: Path) -> None:
+    """An export never carries code: this app writes no Python into checkpoints, so a `*.py` file or an
+    `auto_map` entry can only come from a tampered project, and would make transformers offer to run
+    that code to whoever loads the exported folder later."""
+    if not config_path.is_file():
+        return
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if config.pop("auto_map", None) is not None:
+        config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
 
 
 def _check_parent_is_folder(out: Path) -> None:
