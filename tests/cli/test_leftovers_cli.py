@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import TINY_RUN, project_digest, run_cli
+from cli_helpers import TINY_RUN, make_words_project, project_digest, run_cli
 
 from workbench.cli import main
 from workbench.core.project.store import ProjectStore
@@ -32,14 +32,7 @@ def dead_pid() -> int:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """A project with the dataset `words`, the char tokenizer `chars` and one 4-step gpt2 run `gpt2`."""
-    root = tmp_path_factory.mktemp("leftovers") / "p.wbproj"
-    text = root.parent / "words.txt"
-    rng = np.random.default_rng(0)
-    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
-    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(400)) + "\n")
-    assert main(["new", str(root)]) == 0
-    assert main(["import", str(root), str(text), "--name", "words"]) == 0
-    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    root = make_words_project(tmp_path_factory.mktemp("leftovers") / "p.wbproj", lines=400)
     assert main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", *map(str, TINY_RUN),
                  "--name", "gpt2", "--json"]) == 0
     return root

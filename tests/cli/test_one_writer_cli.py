@@ -17,9 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from cli_helpers import project_digest, run_cli
+from cli_helpers import make_words_project, project_digest, run_cli
 
 from workbench.cli import main
 from workbench.core.ops import run_setup
@@ -34,16 +33,7 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 @pytest.fixture
 def project(tmp_path) -> Path:
-    root = tmp_path / "p.wbproj"
-    text = tmp_path / "words.txt"
-    rng = np.random.default_rng(0)
-    words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
-    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(400)) + "\n")
-    assert main(["new", str(root)]) == 0
-    assert main(["import", str(root), str(text), "--name", "words"]) == 0
-    assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
-    return root
-
+    return make_words_project(tmp_path / "p.wbproj", lines=400)
 
 def _trainer(project: Path, *args: str, code: str | None = None, quiet: bool = False) -> subprocess.Popen:
     """A `train --json` process; `quiet`: its output is dropped, so an unread pipe never blocks it."""

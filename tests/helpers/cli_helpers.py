@@ -41,15 +41,21 @@ TINY_RUN = ["--n-layer", 2, "--n-head", 2, "--n-embd", 32, "--block-size", 32, "
             "--lr", "3e-3", "--warmup", 2, "--max-steps", 4, "--eval-interval", 2]
 
 
-def make_runs_project(root: Path) -> Path:
-    """A project with a char tokenizer and three finished 4-step runs named gpt2, bert and lstm."""
-    text = root.parent / "words.txt"
+def make_words_project(root: Path, lines: int = 600) -> Path:
+    """A project with the dataset "words" (random sentences of twelve words) and a char tokenizer "chars"."""
+    text = root.parent / f"{root.stem}-words.txt"
     rng = np.random.default_rng(0)
     words = ["the", "king", "speaks", "to", "his", "men", "and", "they", "answer", "with", "song", "night"]
-    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(600)) + "\n")
+    text.write_text("\n".join(" ".join(rng.choice(words, size=8)) + "." for _ in range(lines)) + "\n")
     assert main(["new", str(root)]) == 0
     assert main(["import", str(root), str(text), "--name", "words"]) == 0
     assert main(["tokenizer", str(root), "--dataset", "words", "--kind", "char", "--name", "chars"]) == 0
+    return root
+
+
+def make_runs_project(root: Path) -> Path:
+    """A project with a char tokenizer and three finished 4-step runs named gpt2, bert and lstm."""
+    make_words_project(root)
     for arch in ("gpt2", "bert", "lstm"):
         assert main(["train", str(root), "--dataset", "words", "--tokenizer", "chars", "--arch", arch,
                      *map(str, TINY_RUN), "--name", arch, "--json"]) == 0
