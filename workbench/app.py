@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 from workbench import __version__
 from workbench.engine.runner import JobRunner
-from workbench.ui import errors, settings, theme
+from workbench.ui import crash_reports, errors, settings, theme
 from workbench.ui.icons import app_icon
 from workbench.ui.main_window import MainWindow
 
@@ -36,20 +38,23 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 def run_app(project: str | None = None, demo: bool = False, argv: list[str] | None = None) -> int:
     probe = bool(os.environ.get(STARTUP_PROBE_ENV))
+    fault_log = _start_fault_log()  # first: a native crash while Qt starts is worth a report too
     app = create_application(argv)
     log_path = errors.setup_logging()
     errors.install_qt_message_handler()
     errors.log.info("LM Workbench %s starting; log file %s", __version__, log_path)
     runner = JobRunner()
     window = MainWindow(runner, warm_up=not probe)
-    hook = errors.ExceptionHook(window)
+    hook = errors.ExceptionHook(window, project_name=lambda: window.store.root.name if window.store else None)
     hook.install()
     app.aboutToQuit.connect(runner.shutdown)
     if probe:
         window.firstPainted.connect(_report_first_paint)
+    opener = FileOpenHandler(window)
+    app.installEventFilter(opener)
     window.show()
     if project:
-        window.open_project(project)
+        window.open_project(project_folder(project))
     if demo:
         from workbench.ui.demo import start_demo
 
@@ -58,6 +63,42 @@ def run_app(project: str | None = None, demo: bool = False, argv: list[str] | No
         return app.exec()
     finally:
         hook.uninstall()
+        if fault_log is not None:
+            fault_log.stop()
+
+
+def _start_fault_log() -> crash_reports.FaultLog | None:
+    """faulthandler into a file of this process (see crash_reports); the app starts without it when
+    the log folder cannot be written."""
+    try:
+        return crash_reports.FaultLog.start()
+    except OSError as exc:
+        errors.log.warning("no crash reports for native faults: %s", exc)
+        return None
+
+
+def project_folder(path: str) -> str:
+    """The project folder for a path given to the app: the folder itself, or the folder of its
+    `project.db` (Windows' "Open with" hands the app that file, since folders cannot be associated)."""
+    given = Path(path)
+    return str(given.parent) if given.name == "project.db" and given.is_file() else path
+
+
+class FileOpenHandler(QObject):
+    """macOS hands a *.wbproj package opened in Finder (or dropped on the Dock icon) to the app as a
+    FileOpen event, not as an argument: open it like one."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802  (Qt's name)
+        if event.type() == QEvent.Type.FileOpen:
+            path = event.file()  # type: ignore[attr-defined]  (a QFileOpenEvent)
+            if path:
+                self._window.open_project(project_folder(path))
+                return True
+        return super().eventFilter(watched, event)
 
 
 def _report_first_paint() -> None:

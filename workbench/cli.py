@@ -82,6 +82,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_gui(project: str | None, demo: bool) -> int:
+    from workbench.ui.system_libs import missing_library_message, tell_desktop
+
+    problem = missing_library_message()  # else Qt aborts the process with a plugin error
+    if problem:
+        sys.stderr.write(f"error: {problem}\n")
+        tell_desktop(problem)
+        return 2
     try:
         from workbench.app import run_app
     except ImportError as exc:

@@ -22,6 +22,8 @@ class Actions:
     generate: QAction
     stop_generation: QAction
     reset_layout: QAction
+    crash_reports: QAction
+    open_log_folder: QAction
     about: QAction
     recent_menu: QMenu
     toolbar: QToolBar
@@ -59,6 +61,10 @@ def build_actions(window: QMainWindow, docks: list[QDockWidget]) -> Actions:
                          "Continue the playground prompt", sp.SP_MediaSeekForward),
         stop_generation=_action(window, "Stop Ge&neration", "stopGenerationAction", (), "Stop generating"),
         reset_layout=_action(window, "&Reset Layout", "resetLayoutAction", (), "Put every panel back where it started"),
+        crash_reports=_action(window, "&Crash Reports…", "crashReportsAction", (),
+                              "Reports the app wrote when it stopped unexpectedly"),
+        open_log_folder=_action(window, "Open &Log Folder", "openLogFolderAction", (),
+                                "Show the folder with the log files in the file manager"),
         about=_action(window, "&About LM Workbench", "aboutAction", (), "Versions and compute device"),
         recent_menu=QMenu("Open &Recent", window),
         toolbar=QToolBar("Main toolbar", window),
@@ -90,6 +96,9 @@ def build_actions(window: QMainWindow, docks: list[QDockWidget]) -> Actions:
     run_menu.addActions([a.generate, a.stop_generation])
 
     help_menu = menu_bar.addMenu("&Help")
+    help_menu.setToolTipsVisible(True)
+    help_menu.addActions([a.crash_reports, a.open_log_folder])
+    help_menu.addSeparator()
     help_menu.addAction(a.about)
 
     a.toolbar.setObjectName("mainToolBar")

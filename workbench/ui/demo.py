@@ -115,6 +115,8 @@ def start_demo(window: Any) -> bool:
     if store.name_taken("datasets", DEMO_DATASET):
         window.panels.dataset.select_dataset(store.get_dataset(DEMO_DATASET)["id"])
     run = find_demo_run(store)
+    if store.read_only:  # another window has the demo open (or its folder cannot be written): only show it
+        return _show_run(window, run) if run is not None else True
     plan = demo_plan(run)
     if plan == "show":
         return _show_run(window, run)

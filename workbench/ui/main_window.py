@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import PROJECT_SUFFIX, ProjectStore
+from workbench.core.project.window_lock import WindowLock
 from workbench.engine.runner import JobRunner
-from workbench.ui import about, errors, settings, theme
+from workbench.ui import about, crash_dialog, errors, project_in_use, settings, theme
 from workbench.ui.actions import build_actions
 from workbench.ui.icons import app_icon
 from workbench.ui.jobs.controller import JobController, Panels
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.runner = runner or JobRunner(self)
         self.store: ProjectStore | None = None
+        self._window_lock: WindowLock | None = None  # held while a project is open here for writing
         self._painted = False
         self._warm_up = warm_up
         self.panels = Panels(DatasetPanel(), ModelPanel(), TrainingPanel(), AttentionPanel(), PlaygroundPanel())
@@ -114,6 +116,8 @@ class MainWindow(QMainWindow):
         a.stop_generation.triggered.connect(self.jobs.stop_generation)
         a.reset_layout.triggered.connect(self.reset_layout)
         a.about.triggered.connect(self._show_about)
+        a.crash_reports.triggered.connect(self._show_crash_reports)
+        a.open_log_folder.triggered.connect(self._open_log_folder)
         a.recent_menu.triggered.connect(self._open_recent)
 
     # ---- projects ------------------------------------------------------------------------------
@@ -141,17 +145,21 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: str | Path) -> bool:
         """Open the project folder at `path` (closing the current one); False with a dialog if it fails."""
+        claim = project_in_use.claim_project(self, path, self._window_lock)  # asks when another window has it
+        if claim is None:
+            return False
         if not self._stop_jobs_if_confirmed("Open another project"):
+            claim.drop()
             return False
         try:
-            store = ProjectStore.open(path)
+            store, lock = claim.open(path)
         except WorkbenchError as exc:
             if not Path(path).exists():
                 settings.remove_recent_project(path)
                 self._rebuild_recent_menu()
             errors.show_error(self, str(exc))
             return False
-        self._set_project(store)
+        self._set_project(store, lock)
         settings.add_recent_project(store.root)
         self._rebuild_recent_menu()
         return True
@@ -163,11 +171,14 @@ class MainWindow(QMainWindow):
         self._set_project(None)
         return True
 
-    def _set_project(self, store: ProjectStore | None) -> None:
+    def _set_project(self, store: ProjectStore | None, lock: WindowLock | None = None) -> None:
+        """Show `store` (None: no project), kept under the window lock `lock` while it is open here."""
         if self.store is not None and self.store is not store:
             self.data_jobs.stop_all(wait=True)  # an import or tokenizer job must not outlive its store
             self.store.close()
-        self.store = store
+        if self._window_lock is not None and self._window_lock is not lock:
+            self._window_lock.release()  # after the old store closed: another window may open it now
+        self.store, self._window_lock = store, lock
         for panel in self.panels.all():
             panel.set_project(store)
         name = store.root.name if store else None
@@ -187,7 +198,9 @@ class MainWindow(QMainWindow):
         action.setStatusTip(tip)
         action.setToolTip(plain_tooltip(tip))
         if reason:
-            self.status.showMessage("This project is read-only: you can browse it, generate, look at attention "
+            why = ("is open in another LM Workbench window, so it is read-only here"
+                   if store is not None and store.open_elsewhere else "is read-only")
+            self.status.showMessage(f"This project {why}: you can browse it, generate, look at attention "
                                     "and export runs, but not change it.", 15_000)
 
     @Slot(list)
@@ -264,6 +277,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _show_about(self) -> None:
         about.show_about(self, self.jobs.device)
+
+    @Slot()
+    def _show_crash_reports(self) -> None:
+        crash_dialog.show_crash_reports(self)
+
+    @Slot()
+    def _open_log_folder(self) -> None:
+        crash_dialog.open_folder(settings.log_dir())
 
     @Slot()
     def reset_layout(self) -> None:

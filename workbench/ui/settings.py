@@ -1,8 +1,10 @@
 """Where the GUI keeps its settings, logs and data, and the list of recent projects.
 
 `WORKBENCH_HOME`, when set, holds everything in one folder (`settings.ini`, `logs/`, `data/`):
-tests and portable installs use it. Otherwise the platform's own places are used: QSettings'
-native store and platformdirs' user log and data folders for "lm-workbench".
+tests and portable installs use it. Otherwise platformdirs' places for "lm-workbench" are used: the
+user config folder (`settings.ini`), the user log folder and the user data folder. An INI file
+rather than QSettings' native store (the registry on Windows) so settings sit beside the logs, in a
+place a person can find, back up or delete.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-APP_NAME = "LM Workbench"
-ORG_NAME = "lm-workbench"
+from workbench import APP_ID, APP_NAME  # noqa: F401  (APP_NAME: settings.APP_NAME is used across the ui)
+
+ORG_NAME = APP_ID
 MAX_RECENT = 8
 RECENT_KEY = "projects/recent"
 
@@ -47,7 +50,11 @@ def app_settings() -> QSettings:
     if home is not None:
         home.mkdir(parents=True, exist_ok=True)
         return QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
-    return QSettings(ORG_NAME, APP_NAME)
+    import platformdirs
+
+    folder = Path(platformdirs.user_config_dir(ORG_NAME, appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
 
 
 def recent_projects() -> list[str]:

@@ -65,6 +65,8 @@ class ProjectStore:
         # from writing; everything that would write asks `require_writable` first.
         self.read_only = read_only
         self.disk_full = False  # opened read-only because the disk is full (`_first_read`)
+        # Opened read-only because another window of the app has it open (`window_lock`); set by the window.
+        self.open_elsewhere = False
         self._local = threading.local()
         self._all_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -153,6 +155,10 @@ class ProjectStore:
         """Refuse `what` (e.g. "training") before it writes anything when the project is read-only."""
         if self.read_only and self.disk_full:
             raise disk_full_error(what, self.root)
+        if self.read_only and self.open_elsewhere:
+            raise ReadOnlyProjectError(
+                f"the project {self.root} is open in another LM Workbench window, so it was opened read-only "
+                f"here and {what} cannot save anything in it; close it in the other window and open it again here")
         if self.read_only:
             raise ReadOnlyProjectError(
                 f"the project {self.root} is read-only, so {what} cannot save anything in it; "
