@@ -5,6 +5,7 @@
 #   packaging/build.sh --check    build the folder, run the frozen self-test from a moved copy (a
 #                                 path with spaces and non-ASCII letters), measure size and first
 #                                 paint, print one line of figures; exit 1 when over budget
+#   packaging/build.sh --check --no-build   the same checks on the folder already in dist/
 #
 # Needs the project installed in the Python it runs (`pip install -e ".[packaging]"`, with CPU torch
 # for a small download: `pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu`).
@@ -23,11 +24,12 @@ DIST="$(mkdir -p "${DIST:-$ROOT/dist}" && cd "${DIST:-$ROOT/dist}" && pwd)"
 BUILD="${BUILD:-$ROOT/build}"
 MAX_DISK_MB=800 MAX_DOWNLOAD_MB=300 MAX_FIRST_PAINT_S=3.0
 
-CHECK=0
+CHECK=0 BUILD_APP=1
 for arg in "$@"; do
     case "$arg" in
         --check) CHECK=1 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --no-build) BUILD_APP=0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "error: unknown option $arg (see packaging/build.sh --help)" >&2; exit 2 ;;
     esac
 done
@@ -46,6 +48,12 @@ freeze() {
     say "PyInstaller: $APP_DIR (lm-workbench $VERSION, $OS $ARCH)"
     "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
         --distpath "$DIST" --workpath "$BUILD/pyinstaller" "$ROOT/packaging/lm-workbench.spec"
+    if [ "$OS" = linux ] && command -v strip > /dev/null; then
+        # torch ships its libraries with symbol tables (85 MB in libtorch_cpu.so). Only torch's: other
+        # wheels' libraries were patched by auditwheel and no longer load once stripped.
+        say "stripping torch's libraries"
+        find "$APP_DIR/_internal/torch/lib" -name 'lib*.so*' -type f -exec strip --strip-unneeded {} +
+    fi
 }
 
 tarball() {  # the plain archive of the folder: the compressed-download figure
@@ -113,10 +121,21 @@ check() {  # self-test and first paint from a moved copy whose path has spaces a
     trap put_back EXIT
     mkdir -p "$(dirname "$MOVED")" && mv "$APP_DIR" "$MOVED"
     local moved="$MOVED"
-    local exe home; exe="$(executable "$moved")"; home="$moved_root/home"
+    local exe home; exe="$(executable "$moved")"; home="$MOVED_ROOT/home"
     say "frozen self-test from $moved"
     if ! WORKBENCH_HOME="$home" QT_QPA_PLATFORM=offscreen "$exe" --self-test >&2; then
         echo "error: the frozen self-test failed" >&2; status=1
+    fi
+    local parquet=skipped table="$MOVED_ROOT/rows.parquet"  # pyarrow is trimmed in the spec: prove Parquet still reads
+    if "$PYTHON" -c 'import sys, pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({"text": ["first row of text", "second row of text"] * 50}), sys.argv[1])' "$table" 2>/dev/null; then
+        say "Parquet import with the frozen app"
+        if WORKBENCH_HOME="$home" "$exe" new "$MOVED_ROOT/p.wbproj" > /dev/null \
+                && WORKBENCH_HOME="$home" "$exe" import "$MOVED_ROOT/p.wbproj" "$table" --name rows >&2; then
+            parquet=passed
+        else
+            parquet=FAILED status=1
+        fi
     fi
     say "first paint (median of 5) from $moved"
     local paint_json paint
@@ -124,27 +143,34 @@ check() {  # self-test and first paint from a moved copy whose path has spaces a
     paint="$(printf '%s' "$paint_json" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["empty_s"])')"
     local disk download
     disk="$(bytes_of "$moved")"; download="$(stat -c %s "$archive" 2>/dev/null || stat -f %z "$archive")"
-    "$PYTHON" - "$disk" "$download" "$paint" "$status" "$MAX_DISK_MB" "$MAX_DOWNLOAD_MB" "$MAX_FIRST_PAINT_S" <<'EOF'
+    "$PYTHON" - "$disk" "$download" "$paint" "$status" "$MAX_DISK_MB" "$MAX_DOWNLOAD_MB" "$MAX_FIRST_PAINT_S" \
+            "$parquet" <<'EOF'
 import sys
 disk, download, paint, status = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-max_disk, max_download, max_paint = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
+max_disk, max_download, max_paint, parquet = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
 ok = status == 0 and disk <= max_disk * 2**20 and download <= max_download * 2**20 and paint <= max_paint
-print(f"check {'passed' if ok else 'FAILED'}: self-test {'passed' if status == 0 else 'FAILED'} (moved copy), "
+print(f"check {'passed' if ok else 'FAILED'}: self-test and Parquet import {'passed' if status == 0 else 'FAILED'} "
+      f"(moved copy; Parquet {parquet}), "
       f"{disk / 2**20:.0f} MB on disk (budget {max_disk}), {download / 2**20:.0f} MB tar.gz (budget {max_download}), "
       f"first paint {paint:.2f} s median of 5 (budget {max_paint:.1f})")
 sys.exit(0 if ok else 1)
 EOF
 }
 
-freeze
-if [ "$OS" = linux ]; then
+main() {  # a function, so that bash has read the whole script before it runs (safe to edit while it builds)
+    if [ "$BUILD_APP" = 1 ]; then
+        freeze
+    elif [ ! -d "$APP_DIR" ]; then
+        echo "error: --no-build needs a built app in $APP_DIR" >&2; exit 2
+    fi
     archive="$(tarball)"
-    [ "$CHECK" = 1 ] || appimage
-else
-    archive="$(tarball)"
-    [ "$CHECK" = 1 ] || mac_installer
-fi
-say "$(mb "$(bytes_of "$APP_DIR")") MB on disk, $(mb "$(stat -c %s "$archive" 2>/dev/null || stat -f %z "$archive")") MB as $(basename "$archive")"
-if [ "$CHECK" = 1 ]; then
-    check "$archive"
-fi
+    if [ "$CHECK" = 0 ]; then
+        if [ "$OS" = linux ]; then appimage; else mac_installer; fi
+    fi
+    say "$(mb "$(bytes_of "$APP_DIR")") MB on disk, $(mb "$(stat -c %s "$archive" 2>/dev/null || stat -f %z "$archive")") MB as $(basename "$archive")"
+    if [ "$CHECK" = 1 ]; then
+        check "$archive"
+    fi
+}
+
+main; exit $?

@@ -276,3 +276,19 @@ def test_unreachable_hub_counts_as_offline(monkeypatch):
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens
     assert hub_offline()
+
+
+def test_a_tokenizer_of_a_family_the_installed_app_lacks_loads_from_its_tokenizer_json(tmp_path, hf_folder,
+                                                                                        monkeypatch):
+    """The installed app carries only the transformers families it trains; a tokenizer whose class
+    lives in another family (AutoTokenizer fails to import it there) still loads from tokenizer.json."""
+    from transformers import AutoTokenizer
+
+    def missing_family(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'transformers.models.roberta'", name="transformers.models.roberta")
+
+    reference = AutoTokenizer.from_pretrained(hf_folder)
+    monkeypatch.setattr(AutoTokenizer, "from_pretrained", missing_family)
+    spec = TokenizerSpec(name="p", kind="pretrained", source=str(hf_folder))
+    _, tok = run_to_end(train_tokenizer(spec, None, tmp_path / "out"))
+    assert tok.encode("Hello worlds!") == reference.encode("Hello worlds!", add_special_tokens=False)

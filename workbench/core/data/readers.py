@@ -246,8 +246,12 @@ def import_pyarrow():
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as e:
-        raise ImportFailedError("reading Parquet files needs the optional pyarrow package: "
-                                f"run `{PARQUET_HINT}` (or convert the file to JSONL or CSV)") from e
+        if e.name in ("pyarrow", "pyarrow.parquet"):
+            raise ImportFailedError("reading Parquet files needs the optional pyarrow package: "
+                                    f"run `{PARQUET_HINT}` (or convert the file to JSONL or CSV)") from e
+        # pyarrow is there but one of its parts is not (a broken install, or a trimmed build)
+        raise ImportFailedError(f"pyarrow is installed but could not be loaded ({e}); reinstall it with "
+                                f"`{PARQUET_HINT}` (or convert the file to JSONL or CSV)") from e
     return pa, pq
 
 

@@ -68,7 +68,7 @@ def load_pretrained_tokenizer(source: str) -> PreTrainedTokenizerFast:
     else:
         name, local_only, where = source, hub_offline(), f"hub id {source!r}"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name, local_files_only=local_only, trust_remote_code=False)
+        tokenizer = _auto_tokenizer(AutoTokenizer, PreTrainedTokenizerFast, name, local_only)
     except (OSError, ValueError, KeyError, ImportError, RuntimeError) as exc:
         if local_only and where.startswith("hub"):
             hint = ("the hub is not reachable (or HF_HUB_OFFLINE is set) and it is not in the local "
@@ -82,3 +82,15 @@ def load_pretrained_tokenizer(source: str) -> PreTrainedTokenizerFast:
             f"the tokenizer from {where} has no fast version (tokenizer.json); "
             "pick one that ships tokenizer.json")
     return tokenizer
+
+
+def _auto_tokenizer(auto: type, fast: type, name: str, local_only: bool) -> PreTrainedTokenizerFast:
+    """AutoTokenizer, or the plain fast tokenizer from tokenizer.json when the tokenizer's own class
+    is in a transformers model family this installation lacks (the installed app carries only the
+    families it trains: any tokenizer.json still loads)."""
+    try:
+        return auto.from_pretrained(name, local_files_only=local_only, trust_remote_code=False)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("transformers.models."):
+            raise
+        return fast.from_pretrained(name, local_files_only=local_only, trust_remote_code=False)
