@@ -49,10 +49,17 @@ freeze() {
     "$PYTHON" -m PyInstaller --noconfirm --clean --log-level WARN \
         --distpath "$DIST" --workpath "$BUILD/pyinstaller" "$ROOT/packaging/lm-workbench.spec"
     if [ "$OS" = linux ] && command -v strip > /dev/null; then
-        # torch ships its libraries with symbol tables (85 MB in libtorch_cpu.so). Only torch's: other
-        # wheels' libraries were patched by auditwheel and no longer load once stripped.
-        say "stripping torch's libraries"
-        find "$APP_DIR/_internal/torch/lib" -name 'lib*.so*' -type f -exec strip --strip-unneeded {} +
+        # torch, Qt and Python ship their libraries with symbol tables (85 MB in libtorch_cpu.so).
+        # Only theirs: libraries that auditwheel patched (numpy's, pyarrow's, Pillow's) no longer load
+        # once stripped. build.sh --check then proves the stripped app still works.
+        say "stripping the libraries of torch, Qt and Python"
+        local internal="$APP_DIR/_internal" folders=() folder
+        for folder in "$internal/torch/lib" "$internal/PySide6" "$internal/shiboken6" "$internal"/python3.*; do
+            if [ -d "$folder" ]; then folders+=("$folder"); fi
+        done
+        find "${folders[@]}" -name '*.so*' -type f -exec strip --strip-unneeded {} +
+        find "$internal" -maxdepth 1 \( -name 'libpython3*.so*' -o -name 'libQt6*.so*' \) -type f \
+            -exec strip --strip-unneeded {} +
     fi
 }
 
@@ -107,6 +114,9 @@ mac_installer() {
 }
 
 executable() { echo "$1/$APP_ID"; }
+limited() {  # `timeout SECONDS COMMAND...` where there is one (macOS has none)
+    if command -v timeout > /dev/null; then timeout "$@"; else shift; "$@"; fi
+}
 
 MOVED="" MOVED_ROOT=""
 put_back() {  # the moved copy goes back to dist/ whatever happens during the check
@@ -123,8 +133,9 @@ check() {  # self-test and first paint from a moved copy whose path has spaces a
     local moved="$MOVED"
     local exe home; exe="$(executable "$moved")"; home="$MOVED_ROOT/home"
     say "frozen self-test from $moved"
+    local selftest=passed
     if ! WORKBENCH_HOME="$home" QT_QPA_PLATFORM=offscreen "$exe" --self-test >&2; then
-        echo "error: the frozen self-test failed" >&2; status=1
+        echo "error: the frozen self-test failed" >&2; status=1 selftest=FAILED
     fi
     local parquet=skipped table="$MOVED_ROOT/rows.parquet"  # pyarrow is trimmed in the spec: prove Parquet still reads
     if "$PYTHON" -c 'import sys, pyarrow as pa, pyarrow.parquet as pq
@@ -137,6 +148,19 @@ pq.write_table(pa.table({"text": ["first row of text", "second row of text"] * 5
             parquet=FAILED status=1
         fi
     fi
+    say "torchrun from the bundle: two workers, each the app's own command line"
+    local torchrun=FAILED workers
+    workers="$(WORKBENCH_HOME="$home" limited 180 "$exe" -m torch.distributed.run --standalone --nproc-per-node 2 \
+        -m workbench --version 2> /dev/null | grep -c '^lm-workbench ' || true)"
+    if [ "$workers" = 2 ]; then torchrun=passed; else status=1; fi
+    say "the demo opens (first paint of \`--demo\`, then close)"
+    local demo=FAILED
+    if WORKBENCH_HOME="$home" WORKBENCH_STARTUP_PROBE=1 QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" \
+            limited 300 "$exe" --demo | grep -q '^first-paint '; then
+        demo=passed
+    else
+        status=1
+    fi
     say "first paint (median of 5) from $moved"
     local paint_json paint
     paint_json="$(WORKBENCH_HOME="$home" "$PYTHON" "$ROOT/bench/bench_startup.py" --exe "$exe" --runs 5 --json | tail -1)"
@@ -144,13 +168,14 @@ pq.write_table(pa.table({"text": ["first row of text", "second row of text"] * 5
     local disk download
     disk="$(bytes_of "$moved")"; download="$(stat -c %s "$archive" 2>/dev/null || stat -f %z "$archive")"
     "$PYTHON" - "$disk" "$download" "$paint" "$status" "$MAX_DISK_MB" "$MAX_DOWNLOAD_MB" "$MAX_FIRST_PAINT_S" \
-            "$parquet" <<'EOF'
+            "$parquet" "$selftest" "$demo" "$torchrun" <<'EOF'
 import sys
 disk, download, paint, status = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 max_disk, max_download, max_paint, parquet = int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
+selftest, demo, torchrun = sys.argv[9], sys.argv[10], sys.argv[11]
 ok = status == 0 and disk <= max_disk * 2**20 and download <= max_download * 2**20 and paint <= max_paint
-print(f"check {'passed' if ok else 'FAILED'}: self-test and Parquet import {'passed' if status == 0 else 'FAILED'} "
-      f"(moved copy; Parquet {parquet}), "
+print(f"check {'passed' if ok else 'FAILED'} (from a moved copy in a path with spaces and non-ASCII letters): "
+      f"self-test {selftest}, --demo {demo}, Parquet import {parquet}, torchrun {torchrun}, "
       f"{disk / 2**20:.0f} MB on disk (budget {max_disk}), {download / 2**20:.0f} MB tar.gz (budget {max_download}), "
       f"first paint {paint:.2f} s median of 5 (budget {max_paint:.1f})")
 sys.exit(0 if ok else 1)

@@ -104,5 +104,7 @@ class FileOpenHandler(QObject):
 def _report_first_paint() -> None:
     sys.stdout.write(f"first-paint {time.time():.6f}\n")
     sys.stdout.flush()
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
+    # exit(), not close() or quit() (which in Qt 6 sends close events): closing asks before stopping a
+    # running job (the demo's training), and nobody answers a probe. aboutToQuit stops and waits for
+    # the jobs (JobRunner.shutdown).
+    QApplication.exit(0)

@@ -200,3 +200,14 @@ def test_the_command_line_opens_and_paints_the_window(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("first-paint ")
     assert "Traceback" not in proc.stderr
+
+
+def test_the_start_up_probe_quits_the_demo_while_it_trains(tmp_path):
+    """`--demo` starts training at once; the probe (bench_startup.py, build.sh --check) must still quit
+    on the first paint instead of waiting on the "stop training?" question nobody answers."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WORKBENCH_STARTUP_PROBE": "1",
+           "WORKBENCH_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--demo"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("first-paint ") and "Traceback" not in proc.stderr

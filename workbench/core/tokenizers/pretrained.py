@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from workbench.core.base.errors import WorkbenchError
@@ -84,7 +84,7 @@ def load_pretrained_tokenizer(source: str) -> PreTrainedTokenizerFast:
     return tokenizer
 
 
-def _auto_tokenizer(auto: type, fast: type, name: str, local_only: bool) -> PreTrainedTokenizerFast:
+def _auto_tokenizer(auto: Any, fast: Any, name: str, local_only: bool) -> PreTrainedTokenizerFast:
     """AutoTokenizer, or the plain fast tokenizer from tokenizer.json when the tokenizer's own class
     is in a transformers model family this installation lacks (the installed app carries only the
     families it trains: any tokenizer.json still loads)."""
