@@ -74,3 +74,17 @@ def test_the_gui_command_stops_with_the_message(monkeypatch, capsys):
     monkeypatch.setattr(system_libs, "tell_desktop", lambda message: None)
     assert cli.main(["gui"]) == 2
     assert capsys.readouterr().err == "error: the system library libX is missing\n"
+
+
+def test_the_loader_message_is_found_behind_pyinstallers_ctypes_error(tmp_path):
+    """Inside the bundle, ctypes.CDLL raises PyInstaller's own OSError ("Failed to load dynlib/dll")
+    *from* the loader's error: the library is named all the same."""
+    def bundled_load(path: Path) -> None:
+        try:
+            raise OSError(QT_ERROR)
+        except OSError as loader_error:
+            raise OSError(f"Failed to load dynlib/dll {str(path)!r}. Most likely this dynlib/dll was not "
+                          "found when the application was frozen.") from loader_error
+
+    message = system_libs.missing_library_message({}, bundled_load, tmp_path / "libqxcb.so")
+    assert "libxcb-cursor.so.0 is missing" in message

@@ -79,7 +79,7 @@ def missing_library_message(env: Mapping[str, str] | None = None,
     try:
         load(plugin)
     except OSError as exc:
-        found = _MISSING.search(str(exc))
+        found = _MISSING.search(_loader_words(exc))
         if not found:
             return ""  # not a missing library: let Qt say what it is
         library = found.group(1)
@@ -91,6 +91,17 @@ def missing_library_message(env: Mapping[str, str] | None = None,
             install = f"install the package that provides {library} with your package manager"
         return f"the window cannot start: the system library {library} is missing; {install}, then start LM Workbench again."
     return ""
+
+
+def _loader_words(exc: BaseException) -> str:
+    """The dynamic loader's own message: inside a PyInstaller bundle ctypes raises its own error
+    ("Failed to load dynlib/dll ...") from the loader's, which names the missing library."""
+    words = []
+    seen: BaseException | None = exc
+    while seen is not None and len(words) < 5:
+        words.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(words)
 
 
 def tell_desktop(message: str) -> None:
