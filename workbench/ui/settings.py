@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from workbench import APP_ID, APP_NAME  # noqa: F401  (APP_NAME: settings.APP_NAME is used across the ui)
+from workbench import APP_ID, APP_NAME
 
 ORG_NAME = APP_ID
 MAX_RECENT = 8
@@ -54,7 +54,21 @@ def app_settings() -> QSettings:
 
     folder = Path(platformdirs.user_config_dir(ORG_NAME, appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    path = folder / "settings.ini"
+    first_time = not path.exists()
+    ini = QSettings(str(path), QSettings.Format.IniFormat)
+    if first_time:
+        _copy_native_settings(ini)
+    return ini
+
+
+def _copy_native_settings(ini: QSettings) -> None:
+    """Earlier versions kept settings in QSettings' native store (the registry on Windows): carry
+    recent projects and the window layout over once, the first time the INI file is made."""
+    native = QSettings(ORG_NAME, APP_NAME)
+    for key in native.allKeys():
+        ini.setValue(key, native.value(key))
+    ini.sync()
 
 
 def recent_projects() -> list[str]:
