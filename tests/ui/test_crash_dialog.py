@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
 )
+from uncaught import raise_uncaught_twice
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.ui import crash_dialog, crash_reports, errors, theme
@@ -49,17 +49,7 @@ def test_an_uncaught_exception_writes_a_report_that_the_dialog_names(qtbot, erro
     hook = errors.ExceptionHook(project_name=lambda: "poems.wbproj")
     hook.install()
     try:
-        try:
-            raise RuntimeError("slot blew up in /home/me/<b>x</b>")
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-
-        def worker():
-            raise ValueError("thread blew up")
-
-        thread = threading.Thread(target=worker, name="doomed")
-        thread.start()
-        thread.join()
+        raise_uncaught_twice("slot blew up in /home/me/<b>x</b>")
         qtbot.waitUntil(lambda: len(error_boxes) == 2, timeout=5000)
     finally:
         hook.uninstall()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 
 import pytest
 from PySide6.QtCore import Qt
+from uncaught import raise_uncaught_twice
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.ui import errors
@@ -54,17 +54,7 @@ def test_uncaught_exceptions_reach_the_dialog_and_the_log(qtbot, shown_errors, f
     hook = errors.ExceptionHook()
     hook.install()
     try:
-        try:
-            raise RuntimeError("slot blew up")
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-
-        def worker():
-            raise ValueError("thread blew up")
-
-        thread = threading.Thread(target=worker, name="doomed")
-        thread.start()
-        thread.join()
+        raise_uncaught_twice("slot blew up")
         qtbot.waitUntil(lambda: len(shown_errors) == 2, timeout=5000)  # the thread's comes through a queue
     finally:
         hook.uninstall()
