@@ -12,12 +12,12 @@ import os
 import sys
 
 from workbench import __version__
-from workbench.commands import data, evaluate, project, train
+from workbench.commands import checkpoints, data, evaluate, project, train
 from workbench.commands import inspect as inspect_commands  # not the standard library's `inspect`
 from workbench.commands.common import bound_numeric_flags, printable
 
 # Each registers one or more subcommands, in this order in `workbench --help`.
-COMMAND_MODULES = (project, data, train, inspect_commands, evaluate)
+COMMAND_MODULES = (project, data, train, checkpoints, inspect_commands, evaluate)
 
 
 class _Parser(argparse.ArgumentParser):

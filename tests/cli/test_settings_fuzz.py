@@ -55,6 +55,7 @@ def base_args(command: str, root: Path) -> list[str]:
         "train": ["train", root, "--dataset", "words", "--tokenizer", "chars", *TINY, "--name", name],
         "generate": ["generate", root, "--run", "tiny", "--prompt", "the", "--max-new-tokens", "2"],
         "attention": ["attention", root, "--run", "tiny", "--text", "the king", "--json"],
+        "checkpoints": ["checkpoints", root, "--run", "tiny", "--quick"],  # --pin, --unpin, --delete STEP
     }[command]
 
 
@@ -74,7 +75,7 @@ FLAGS = numeric_flags()
 
 
 def test_every_numeric_flag_has_a_range_and_is_fuzzed():
-    assert set(FLAGS) == {"import", "tokenizer", "train", "generate", "attention"}
+    assert set(FLAGS) == {"import", "tokenizer", "train", "generate", "attention", "checkpoints"}
     assert all(flag in LIMITS for flags in FLAGS.values() for flag, _ in flags)
     assert ("--seed", int) in FLAGS["train"] and ("--temperature", float) in FLAGS["generate"]
 

@@ -43,3 +43,17 @@ def test_no_check_while_this_window_trains_or_without_a_project(window, project,
     monkeypatch.setattr(window.runner, "is_busy", lambda lane=None: lane == "train")
     assert window.stale_runs.check() == []
     assert window.store.get_run("slow-step")["status"] == "running"
+
+
+def test_while_this_window_trains_other_dead_runs_are_still_marked(window, project, monkeypatch):
+    assert window.open_project(project)
+    with ProjectStore.open(project) as store:  # one open: opening marks the runs whose lock is free
+        mine, _killed = (store.insert("runs", {"name": name, "arch": "gpt2", "model_spec": {}, "train_spec": {},
+                                               "status": "running", "step": 40, "heartbeat": time.time(),
+                                               "dir": f"runs/{name}", "created": now_iso()})
+                         for name in ("mine", "killed-elsewhere"))  # "mine": its lock is free, yet it lives here
+    monkeypatch.setattr(window.runner, "is_busy", lambda lane=None: lane == "train")
+    monkeypatch.setattr(window.panels.training, "live_run", lambda: mine)
+    assert window.stale_runs.check() == ["killed-elsewhere"]  # at once, not after the training ends
+    assert window.store.get_run("mine")["status"] == "running"
+    assert window.stale_runs.timer.interval() <= 2_000

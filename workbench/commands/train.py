@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MODEL_FLAGS = ("arch", "n_layer", "n_head", "n_kv_head", "n_embd", "block_size", "dropout", "tie_embeddings")
 TRAIN_FLAGS = ("batch_size", "grad_accum", "lr", "max_steps", "warmup", "eval_interval", "eval_batches", "device", "seed",
-               "schedule", "patience", "precision")
+               "schedule", "patience", "precision", "keep_checkpoints", "checkpoint_budget_gb")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int, help="torch CPU threads (default: chosen by a short probe)")
+    p.add_argument("--keep-checkpoints", choices=("auto", "all"),
+                   help="checkpoint history: auto (default) keeps every evaluation's checkpoint while they take less "
+                        "than --checkpoint-budget-gb, then thins older ones; all keeps every one")
+    p.add_argument("--checkpoint-budget-gb", type=float, metavar="X",
+                   help="disk budget of the run's checkpoints for --keep-checkpoints auto (default 2; 0 keeps only "
+                        "the latest, the best and pinned ones)")
     p.add_argument("--init-from", metavar="PATH_OR_ID", help="fine-tune a pretrained model (local folder or hub id)")
     p.add_argument("--resume", metavar="RUN", help="continue this run from its last checkpoint")
     p.add_argument("--name", help="run name (default: ARCH-DATASET)")

@@ -27,6 +27,7 @@ from workbench.ui.panels.model.panel import ModelPanel
 from workbench.ui.panels.playground.panel import PlaygroundPanel
 from workbench.ui.panels.training.panel import TrainingPanel
 from workbench.ui.read_only import read_only_reason
+from workbench.ui.run_wiring import RunWiring
 from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
 from workbench.ui.widgets.plain_text import ask_yes_no, plain_tooltip, tooltip_text
@@ -61,7 +62,9 @@ class MainWindow(QMainWindow):
         self.data_jobs = DatasetController(self, self.runner, self.panels.dataset, self.jobs.refresh_panels,
                                            anchor=self.actions.export_run)
         self.panels.dataset.importRequested.connect(self.import_text)
-        self.stale_runs = StaleRunWatcher(lambda: self.store, lambda: self.runner.is_busy("train"), self)
+        self.run_wiring = RunWiring(self, self.jobs, self.panels, self.docks)  # resume, clone, open a checkpoint
+        self.stale_runs = StaleRunWatcher(lambda: self.store, lambda: self.runner.is_busy("train"), self,
+                                          live_run=lambda: self.panels.training.live_run())
         self.stale_runs.runsInterrupted.connect(self._runs_interrupted)
         self._default_state = self.saveState(STATE_VERSION)
         self._restore_window_state()

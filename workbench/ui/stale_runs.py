@@ -7,8 +7,9 @@ watcher repeats that check every `interval_ms` while a project stays open, so a 
 killed in a terminal (or a crashed process) shows as interrupted, and resumable, without reopening
 the project. A check costs one query and, per running run, one attempt at a lock.
 
-The check is skipped while this window trains, as a second guard: this window knows its own run is
-alive (its lock says so too).
+While this window trains, its own run is left out of the check, as a second guard (this window
+knows it is alive; its lock says so too), and the others are still checked; until the training job
+has made its run (its id is not known yet) the check is skipped.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from workbench.core.project.store import ProjectStore
 
 log = logging.getLogger(__name__)
 
-CHECK_INTERVAL_MS = 5_000
+CHECK_INTERVAL_MS = 2_000  # a killed trainer shows as interrupted within about this long
 
 
 class StaleRunWatcher(QObject):
@@ -32,10 +33,12 @@ class StaleRunWatcher(QObject):
     runsInterrupted = Signal(list)
 
     def __init__(self, store_of: Callable[[], ProjectStore | None], training_here: Callable[[], bool],
-                 parent: QObject | None = None, interval_ms: int = CHECK_INTERVAL_MS) -> None:
+                 parent: QObject | None = None, interval_ms: int = CHECK_INTERVAL_MS,
+                 live_run: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(parent)
         self._store_of = store_of
         self._training_here = training_here
+        self._live_run = live_run
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -43,12 +46,19 @@ class StaleRunWatcher(QObject):
 
     @Slot()
     def check(self) -> list[str]:
-        """Mark runs of dead processes interrupted; the names of those it marked (none while this window trains)."""
+        """Mark runs of dead processes interrupted; the names of those it marked (never the run this
+        window trains)."""
         store = self._store_of()
-        if store is None or store.read_only or self._training_here():  # read-only: nothing may be marked
+        if store is None or store.read_only:  # read-only: nothing may be marked
             return []
+        keep: tuple[int, ...] = ()
+        if self._training_here():
+            live = self._live_run()
+            if live is None:
+                return []
+            keep = (live,)
         try:
-            ids = store.mark_interrupted_runs()
+            ids = store.mark_interrupted_runs(keep)
             names = [store.get_run(run_id)["name"] for run_id in ids]
         except WorkbenchError as exc:  # the database is busy or gone: try again at the next tick
             log.info("stale-run check skipped: %s", exc)

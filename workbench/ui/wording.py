@@ -38,6 +38,8 @@ FLAG_WORDS: dict[str, str] = {
     "--dataset": "dataset",
     "--init-from": "pretrained model",
     "--resume": "resume",
+    "--keep-checkpoints": "checkpoint history",
+    "--checkpoint-budget-gb": "checkpoint disk budget",
     # the playground
     "--max-new-tokens": "tokens",
     "--temperature": "temperature",
@@ -64,6 +66,11 @@ FLAG_WORDS: dict[str, str] = {
     "--head": "head",
     "--out": "export folder",
     "--checkpoint": "checkpoint",
+    "--pin": "Pin checkpoint",
+    "--unpin": "Unpin checkpoint",
+    "--delete": "Delete checkpoint",
+    "--quick": "quick check",
+    "--csv": "Export CSV",
     "--run": "run",
     "--json": "JSON output",
 }
@@ -93,6 +100,7 @@ COMMAND_PLACES: dict[str, str] = {
     "attention": "the Attention panel",
     "export": "File > Export Run",
     "runs": "the Training panel's list of runs",
+    "checkpoints": "the Training panel's checkpoints of the run",
 }
 
 _COMMAND = re.compile(r"`workbench (\w+)[^`]*`")

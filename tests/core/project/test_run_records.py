@@ -107,8 +107,14 @@ def test_killed_process_shows_as_interrupted(project):
         reopened.close()
 
 
+def _budget(store, run_id, gb: float, keep: str = "auto") -> None:
+    store.update("runs", run_id, train_spec={"keep_checkpoints": keep, "checkpoint_budget_gb": gb})
+
+
 def test_only_latest_and_best_checkpoints_stay(project):
+    """With a budget of 0 only the latest and the best stay (the behaviour before checkpoint history)."""
     store, run_id = project
+    _budget(store, run_id, 0.0)
     recorder = RunRecorder(store, run_id)
     recorder.start(0, resumed=False)
     for step, loss, best in ((10, 2.0, True), (20, 2.1, False), (30, 2.2, False)):

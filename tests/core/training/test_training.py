@@ -258,3 +258,23 @@ def test_eval_batches_zero_without_a_validation_split_samples_training_windows(t
     loop = _Loop(job, _NullSink(), None, None)
     assert len(loop.eval_windows) == 20 * TRAIN_SPEC.batch_size
     assert any("measured on training windows" in note for note in loop.notices)
+
+
+def test_pausing_writes_a_checkpoint_of_the_weights_as_they_are(tmp_path):
+    """The Playground and Attention panels use a paused run's weights through the checkpoint written
+    as it pauses (at the paused step, before the "paused" status); an unchanged step writes none again."""
+    pause = threading.Event()
+    events, pauses = [], 0
+    for event in train_loop(make_job(tmp_path / "p", max_steps=12), pause=pause):
+        events.append(event)
+        if isinstance(event, StepLogged) and event.step in (3, 7):
+            pause.set()
+        if isinstance(event, RunStatusChanged) and event.status == "paused":
+            pauses += 1
+            if pauses in (2, 4):
+                pause.clear()
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert [e.step for e in saved if e.step in (3, 7)] == [3, 7]
+    first_pause = next(i for i, e in enumerate(events) if isinstance(e, RunStatusChanged) and e.status == "paused")
+    assert isinstance(events[first_pause - 1], CheckpointSaved) and events[first_pause - 1].step == 3
+    assert len([e for e in saved if e.step == 3]) == 1  # the second "paused" status of step 3 wrote none

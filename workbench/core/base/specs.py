@@ -98,6 +98,10 @@ LIMITS: dict[str, Limit] = {
     "--min-p": Limit(0.0, 1.0, open_high=True),
     "--repetition-penalty": Limit(0.01, 100.0, note="1 turns it off; above 1 discourages repeats"),
     "--num-samples": Limit(1, 1000),
+    "--checkpoint-budget-gb": Limit(0.0, 1_000_000.0, note="0 keeps only the latest, best and pinned checkpoints"),
+    "--pin": Limit(0, 10**9),  # checkpoint steps: `workbench checkpoints` then says which steps exist
+    "--unpin": Limit(0, 10**9),
+    "--delete": Limit(0, 10**9),
     "--layer": Limit(0, 255),  # attention: checked against the model's own count once it is loaded
     "--head": Limit(0, 255),
 }
@@ -236,13 +240,20 @@ class TrainSpec:
     sample_prompt: str = "\n"
     sample_tokens: int = 64
     num_threads: int = 0  # torch intra-op threads; 0 = choose by a short probe
+    # checkpoint history (project/retention.py): "auto" keeps every evaluation's checkpoint up to
+    # the budget, then thins older ones; "all" keeps them all. Latest, best and pinned always stay.
+    keep_checkpoints: Literal["all", "auto"] = "auto"
+    checkpoint_budget_gb: float = 2.0
 
     def validate(self) -> None:
         for flag, value in (("--batch-size", self.batch_size), ("--grad-accum", self.grad_accum), ("--lr", self.lr),
                             ("--max-steps", self.max_steps), ("--warmup", self.warmup),
                             ("--eval-interval", self.eval_interval), ("--eval-batches", self.eval_batches),
-                            ("--patience", self.patience), ("--seed", self.seed), ("--threads", self.num_threads)):
+                            ("--patience", self.patience), ("--seed", self.seed), ("--threads", self.num_threads),
+                            ("--checkpoint-budget-gb", self.checkpoint_budget_gb)):
             check_limit(flag, value)
+        _check(self.keep_checkpoints in ("all", "auto"),
+               f"unknown --keep-checkpoints {self.keep_checkpoints!r}: use auto or all")
         _check(self.schedule in ("cosine", "linear", "constant"), f"unknown schedule {self.schedule!r}")
         _check(self.device in ("auto", "cpu", "cuda", "mps"), f"unknown device {self.device!r}: use auto, cpu, cuda or mps")
         _check(self.grad_clip >= 0, f"gradient clipping must be 0 (off) or more (got {self.grad_clip})")

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -34,7 +35,9 @@ from workbench.core.base.events import (
     SampleGenerated,
     StepLogged,
 )
+from workbench.core.project.checkpoint_history import tree_size
 from workbench.core.project.checkpoints import remove_checkpoint_dir
+from workbench.core.project.retention import Held, RetentionPolicy, plan_removals
 from workbench.core.project.store import ProjectStore, now_iso
 
 STEP_METRICS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb")
@@ -80,6 +83,8 @@ class RunRecorder:
         self.step = int(run["step"] or 0)
         self.best_val_loss: float | None = run["best_val_loss"]
         self.best_step: int | None = None
+        self.policy = RetentionPolicy.from_train_spec(run["train_spec"] if isinstance(run["train_spec"], dict) else None)
+        self._sizes: dict[int, int] = {}  # checkpoint row id -> bytes (a saved checkpoint does not change)
         self.last_eval: tuple[int, float] | None = None
         self._metrics: list[tuple[int, int, str, float, float]] = []
         self._samples: list[tuple[int, int, str, str, str]] = []
@@ -107,6 +112,7 @@ class RunRecorder:
         self._timed(write)
         if resumed:
             self._drop_checkpoints(lambda row: row["step"] > step)
+        self.remove_orphans()
         self._last_heartbeat = now
         if self.clock is time.time and self._heartbeat is None:  # a test's fake clock writes its own beats
             self._heartbeat = _Heartbeat(self.store, self.run_id, self.heartbeat_every_s)
@@ -202,22 +208,66 @@ class RunRecorder:
                                 "val_loss": val_loss, "is_latest": 1, "is_best": int(is_best), "created": now_iso()})
 
         self._timed(write)
-        self._drop_checkpoints(lambda row: not row["is_latest"] and not row["is_best"])
+        self._apply_retention()
 
-    def _drop_checkpoints(self, doomed: Callable[[dict[str, Any]], bool]) -> None:
-        """Delete the rows matching `doomed`, then their folders (a crash in between leaves a stray folder)."""
+    def _apply_retention(self) -> None:
+        """Thin the run's checkpoints under its policy (`retention`) after a new one was saved."""
+        rows = self.store.list_checkpoints(self.run_id)
+        # every folder is confined (and measured) before anything goes: a row of a tampered project
+        # that leads outside it stops the run with OutsideProjectError, and nothing is deleted
+        held = [Held(r["step"], self._size(r), protected=bool(r["is_latest"] or r["is_best"] or r["pinned"]))
+                for r in rows]
+        doomed = set(plan_removals(held, self.policy))
+        if doomed:
+            self._drop_checkpoints(lambda row: row["step"] in doomed, spare_kept=True)
+
+    def _size(self, row: dict[str, Any]) -> int:
+        folder = self._folder(row)
+        if row["id"] not in self._sizes:
+            self._sizes[row["id"]] = tree_size(folder) if folder.is_dir() else 0
+        return self._sizes[row["id"]]
+
+    def _folder(self, row: dict[str, Any]) -> Path:
+        return self.store.path(row["dir"], what=f"checkpoint {row['step']} (row {row['id']}) of run {self.run_id}")
+
+    def _drop_checkpoints(self, doomed: Callable[[dict[str, Any]], bool], *, spare_kept: bool = False) -> None:
+        """Delete the rows matching `doomed`, then their folders.
+
+        Rows first: a crash in between leaves a folder without a row (unlisted bytes, swept by the
+        next start's `remove_orphans`), never a row whose files are gone. With `spare_kept`, rows that became
+        latest, best or pinned meanwhile (a user pins from another process) are re-checked inside
+        the deleting transaction and stay, and so do their folders."""
         rows = [r for r in self.store.list_checkpoints(self.run_id) if doomed(r)]
         if not rows:
             return
-        # every folder is confined to the project before anything goes: a row of a tampered project
-        # that leads outside it stops the run with OutsideProjectError, and nothing is deleted
-        folders = [self.store.path(r["dir"], what=f"checkpoint {r['step']} (row {r['id']}) of run {self.run_id}")
-                   for r in rows]
-        ids = [r["id"] for r in rows]
-        self._timed(lambda db: db.table("checkpoints").delete_where(
-            f"id IN ({', '.join('?' * len(ids))})", ids))
-        for folder in folders:
-            remove_checkpoint_dir(folder)
+        folders = {r["id"]: self._folder(r) for r in rows}  # all confined before anything goes
+        ids = list(folders)
+        marks = " AND pinned = 0 AND is_latest = 0 AND is_best = 0" if spare_kept else ""
+        gone: list[int] = []
+
+        def delete(db: Database) -> None:
+            where = f"id IN ({', '.join('?' * len(ids))}){marks}"
+            gone.extend(r["id"] for r in db.query(f"SELECT id FROM checkpoints WHERE {where}", ids))
+            db.execute(f"DELETE FROM checkpoints WHERE {where}", ids)
+
+        self._timed(delete)
+        for row_id in gone:
+            remove_checkpoint_dir(folders[row_id])
+            self._sizes.pop(row_id, None)
+
+    def remove_orphans(self) -> list[Path]:
+        """Checkpoint folders without a row: a process killed between deleting a row and its folder
+        (or between saving a folder and its row) left them; nothing can open them, they only take space."""
+        run = self.store.get_run(self.run_id)
+        parent = self.store.path(run["dir"], "checkpoints", what=f"the checkpoints folder of run {run['name']!r}")
+        if not parent.is_dir():
+            return []
+        listed = {self._folder(r) for r in self.store.list_checkpoints(self.run_id)}
+        orphans = [child for child in parent.iterdir()
+                   if child.name.isdigit() and child.is_dir() and not child.is_symlink() and child.resolve() not in listed]
+        for child in orphans:
+            remove_checkpoint_dir(child)
+        return orphans
 
     def _timed(self, write: Callable[[Database], Any]) -> None:
         started = time.perf_counter()

@@ -130,7 +130,13 @@ V3 = """
 ALTER TABLE token_caches ADD COLUMN checks TEXT
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+V4 = """
+-- checkpoint history (issue 13): a checkpoint the user pinned is never removed by the run's
+-- retention policy (which lives in the run's train_spec: keep_checkpoints, checkpoint_budget_gb)
+ALTER TABLE checkpoints ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -369,8 +369,9 @@ class ProjectStore:
 
     # ---- runs ----------------------------------------------------------------------------------
 
-    def mark_interrupted_runs(self) -> list[int]:
-        """Runs still marked running/paused whose training process is gone; returns their ids.
+    def mark_interrupted_runs(self, keep: Sequence[int] = ()) -> list[int]:
+        """Runs still marked running/paused whose training process is gone; returns their ids. Runs in
+        `keep` are left alone (the caller trains them itself).
 
         Decided by each run's lock (`run_lock`): a live process holds it even while suspended, and the
         OS frees it the moment the process dies. Only where the lock cannot be probed (an unwritable
@@ -380,6 +381,8 @@ class ProjectStore:
                           ACTIVE_STATUSES)
         marked = []
         for row in rows:
+            if row["id"] in keep:
+                continue
             with lock_is_free(self.root, row["id"]) as free:
                 if free is None:
                     free = (row["heartbeat"] or 0.0) < time.time() - HEARTBEAT_STALE_S

@@ -1,7 +1,7 @@
 """The training loop as a generator, independent of the project store.
 
 `train_loop(job)` yields `StepLogged` after every optimizer step, `EvalFinished`, `SampleGenerated`
-and `CheckpointSaved` at every evaluation, `RunStatusChanged` while paused, and returns
+and `CheckpointSaved` at every evaluation and on pausing, `RunStatusChanged` while paused, and returns
 `RunFinished`. Every event also goes to `sink.record` (the run recorder), including the ones raised
 from `finally` when the caller closes the generator: then the loop saves a checkpoint at the
 current step and records status "stopped" without yielding.
@@ -275,6 +275,13 @@ class _Loop:
                 f"Lower --lr, raise --warmup or use fp32 precision, then start again")
 
     def _paused(self) -> Generator[LoopEvent, None, None]:
+        c = self.counters
+        if c.last_checkpoint != c.step:
+            # The weights as they are now, on disk: the Playground and Attention panels use this
+            # checkpoint for the paused run. A checkpoint rather than the model in memory: the model
+            # belongs to this thread (only numbers cross threads), and a file is verified, survives
+            # a crash and is the same thing every panel and command already opens.
+            yield self.emit(self._checkpoint())
         yield self.emit(RunStatusChanged(step=self.counters.step, status="paused"))
         while self.pause is not None and self.pause.is_set():
             if self.stop is not None and self.stop.is_set():

@@ -117,6 +117,19 @@ def training_job(store: Any, dataset: str, tokenizer: str, model_spec: Any, trai
     return (yield from train(store, run["id"], pause=pause))
 
 
+def resume_job(store: Any, run_id: int, max_steps: int | None, pause: threading.Event) -> Iterator[Any]:
+    """Go on training a stopped or interrupted run from its last verified checkpoint, up to
+    `max_steps` (None: its own); returns `RunFinished`."""
+    _create_run, train, configure_threads = load_training()
+    from workbench.core.base.specs import TrainSpec, spec_from_dict
+    from workbench.core.ops.run_setup import prepare_resume  # loaded just above, with create_run
+
+    run = prepare_resume(store, run_id, max_steps=max_steps)
+    configure_threads(spec_from_dict(TrainSpec, run["train_spec"]))  # before any torch work
+    yield Notice(f"Resuming run {run['name']!r} from step {run['step']}.", level="info")
+    return (yield from train(store, run_id, resume=True, pause=pause))
+
+
 def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any) -> Iterator[Any]:
     """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts."""
     load, generate, choose_num_threads = load_generation()

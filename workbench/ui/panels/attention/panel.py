@@ -83,6 +83,7 @@ class AttentionPanel(QWidget):
         QVBoxLayout(self).addWidget(scroll_area(body))  # the tabbed dock may be shorter than the map needs
 
         self.run.currentIndexChanged.connect(self._load_snapshot_list)
+        self.run.currentIndexChanged.connect(self._update_button)
         self.snapshot.currentIndexChanged.connect(self._load_snapshot)
         self.layer.valueChanged.connect(self._render)
         self.head.currentIndexChanged.connect(self._render)
@@ -141,6 +142,11 @@ class AttentionPanel(QWidget):
 
     def _update_button(self) -> None:
         reason = self._engine_missing or ("" if self.run.count() else "Train a run first: attention needs a model.")
+        name = self.run.currentData()
+        if not reason and self._store is not None and name is not None and not self._store.query(
+                "SELECT 1 FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.name = ? LIMIT 1", (name,)):
+            reason = (f"{name} has no checkpoint yet: attention of a typed text needs one (a run saves its "
+                      "first at its first evaluation).")
         set_available(self.show_button, not reason, reason, "Compute the attention of the typed text")
 
     # ---- saved snapshots -----------------------------------------------------------------------

@@ -1,8 +1,12 @@
-"""The training panel: the project's runs, the loss curves of the selected one, pause and stop.
+"""The training panel: the project's runs, their curves, samples and settings diff; pause and stop.
+
+Its parts live beside it: the runs table (`runs_table`), the comparison table (`run_diff`), the
+samples by step (`samples_view`), the run actions (`run_actions`) and the hand-over of runs to the
+curves widget (`curve_feed`).
 
 While a run trains in this window the curves follow it live: `add_events` takes the batches of
 `StepLogged` / `EvalFinished` events the job runner delivers (at most 10 a second) and appends
-them. Otherwise the curves show the metrics stored for the selected run.
+them. Otherwise the curves show the metrics stored for the selected runs, overlaid.
 """
 
 from __future__ import annotations
@@ -10,14 +14,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from workbench.core.base.events import EvalFinished, StepLogged
+from workbench.core.base.errors import WorkbenchError
+from workbench.core.ops.run_summary import run_summaries, settings_diff
 from workbench.core.project.store import ProjectStore
-from workbench.ui.widgets.curves import LossPlot
+from workbench.ui.panels.training.curve_feed import CurveFeed
+from workbench.ui.panels.training.run_actions import RunActions
+from workbench.ui.panels.training.run_diff import RunDiffTable
+from workbench.ui.panels.training.runs_table import RunsTable, run_cells
+from workbench.ui.panels.training.samples_view import SamplesView
+from workbench.ui.widgets.charts.data import Marker
+from workbench.ui.widgets.charts.from_store import load_run as load_run_curves
+from workbench.ui.widgets.charts.live import live_points
+from workbench.ui.widgets.charts.view import CurvesView
 from workbench.ui.widgets.forms import plain_label, section_title, set_available
-from workbench.ui.widgets.record_table import RecordTable
 from workbench.ui.widgets.scrolling import scroll_area
 from workbench.ui.wording import for_window
 
@@ -26,11 +47,17 @@ TABLE_REFRESH_MS = 2000
 
 
 class TrainingPanel(QWidget):
-    """objectName `trainingPanel`. Emits `pauseToggled(bool)` and `stopRequested()`."""
+    """objectName `trainingPanel`. Emits `pauseToggled(bool)`, `stopRequested()`, `runSelected(id)`,
+    `resumeRequested(id, max steps)`, `cloneRequested(id)`, `openRequested(target, id, step)` and
+    `runsChanged()` (a run was renamed or deleted)."""
 
     pauseToggled = Signal(bool)
     stopRequested = Signal()
     runSelected = Signal(object)  # run id or None
+    resumeRequested = Signal(int, int)
+    cloneRequested = Signal(int)
+    openRequested = Signal(str, int, int)
+    runsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -39,10 +66,23 @@ class TrainingPanel(QWidget):
         self._live = False
         self._live_run: int | None = None  # the run the live job trains, once known
         self._runs_before: set[int] | None = None  # the runs there were when it started
-        self.runs = RecordTable(("Name", "Status", "Step", "Best val loss", "Model", "Created"),
-                                "No runs yet. Set up a model and press Start Training.")
-        self.runs.setObjectName("runTable")
-        self.plot = LossPlot()
+        self._selected: list[int] = []
+        self.runs = RunsTable()
+        self.filter = QLineEdit()
+        self.filter.setObjectName("runFilter")
+        self.filter.setPlaceholderText("Filter runs")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(220)
+        self.actions = RunActions(self)
+        self.run_button = QToolButton()
+        self.run_button.setObjectName("runActionsButton")
+        self.run_button.setText("Run")
+        self.run_button.setMenu(self.actions.menu)
+        self.run_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.plot = CurvesView()  # every recorded series; its grid of plots is `lossPlot`
+        self.feed = CurveFeed(self.plot)
+        self.diff = RunDiffTable()
+        self.samples = SamplesView()
         self.info = plain_label("")
         self.info.setObjectName("runInfo")
         self.pause_button = QPushButton("Pause")
@@ -52,16 +92,49 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopTrainingButton")
         self.stop_button.clicked.connect(self.stopRequested)
+        self._build_layout()
 
+        self._table_timer = QTimer(self)
+        self._table_timer.setInterval(TABLE_REFRESH_MS)
+        self._table_timer.timeout.connect(self._refresh_table)
+        self.runs.selectionChangedKeys.connect(self._runs_selected)
+        self.runs.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.runs.customContextMenuRequested.connect(self._context_menu)
+        self.filter.textChanged.connect(self.runs.apply_filter)
+        self.actions.resumeRequested.connect(self.resumeRequested)
+        self.actions.cloneRequested.connect(self.cloneRequested)
+        self.actions.changed.connect(self._runs_changed)
+        self.samples.openRequested.connect(self.openRequested)
+        self.plot.pointClicked.connect(self.pick_step)  # a validation point: its sample and checkpoint
+        self.set_job_state(running=False)
+
+    def _build_layout(self) -> None:
+        head = QHBoxLayout()
+        head.addWidget(section_title("Runs"))
+        head.addStretch(1)
+        head.addWidget(self.filter)
+        head.addWidget(self.run_button)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(section_title("Runs"))
+        top_layout.addLayout(head)
         top_layout.addWidget(self.runs)
+        self.side = QTabWidget()
+        self.side.setObjectName("runSideTabs")
+        self.side.addTab(self.samples, "Samples")
+        self.side.addTab(self.diff, "Compare")
+        bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.addWidget(self.plot)
+        bottom.addWidget(self.side)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setChildrenCollapsible(False)
+        bottom.setSizes([600, 400])  # the diff needs room for a column per run
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
-        split.addWidget(self.plot)
+        split.addWidget(bottom)
         split.setStretchFactor(1, 2)
+        split.setSizes([130, 260])  # three or four runs stay visible above the curves on a 768 px screen
         split.setChildrenCollapsible(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.info, 1)
@@ -71,29 +144,26 @@ class TrainingPanel(QWidget):
         layout.addWidget(scroll_area(split), 1)  # a short dock scrolls: the window must fit a laptop screen
         layout.addLayout(buttons)
 
-        self._table_timer = QTimer(self)
-        self._table_timer.setInterval(TABLE_REFRESH_MS)
-        self._table_timer.timeout.connect(self._refresh_table)
-        self.runs.keySelected.connect(self._run_selected)
-        self.set_job_state(running=False)
-
     # ---- project -------------------------------------------------------------------------------
 
     def set_project(self, store: ProjectStore | None) -> None:
         self._store = store
-        self.plot.clear_data()
+        self.actions.set_store(store)
+        self.feed.clear()
         self.info.setText("")
         self.refresh()
 
     def refresh(self, select_run: int | None = None) -> None:
         """Reload the runs; select `select_run` (or keep the selection, or take the newest)."""
         runs = self._store.list_runs() if self._store else []
-        if select_run is None and self._live:
-            select_run = self.live_run()
+        if select_run is None and self._live and self._live_run is None:
+            select_run = self.live_run()  # the selection follows the run that trains, once it is known
         keep = select_run if select_run is not None else self.runs.selected_key()
         if keep is None and runs:
             keep = runs[-1]["id"]
-        self.runs.set_records([(r["id"], _run_cells(r)) for r in runs], select=keep)
+        summaries = run_summaries(self._store, runs) if self._store else {}
+        self.runs.set_records([(r["id"], run_cells(r, summaries.get(r["id"]))) for r in runs],
+                              select=keep if select_run is not None or not self.runs.selected_keys() else None)
 
     def _refresh_table(self) -> None:
         self.refresh()
@@ -101,22 +171,72 @@ class TrainingPanel(QWidget):
     def selected_run(self) -> int | None:
         return self.runs.selected_key()
 
-    def _run_selected(self, run_id: Any) -> None:
+    def selected_runs(self) -> list[int]:
+        """The selected runs, the one shown in detail first."""
+        return list(self._selected)
+
+    def _runs_selected(self, keys: list) -> None:
+        changed = keys != self._selected
+        self._selected = list(keys)
+        run_id = keys[0] if keys else None
+        self._update_actions()
+        if not changed:
+            return  # a table refresh that kept the selection: the curves and tables stay as they are
         self.runSelected.emit(run_id)
+        self._show_diff()
+        self.samples.show_run(self._store, run_id)
         if self._live:
             return  # the curves follow the live run; the table still shows the others
         self.show_stored_metrics(run_id)
 
     def show_stored_metrics(self, run_id: int | None) -> None:
-        self.plot.clear_data()
         if self._store is None or run_id is None:
+            self.feed.clear()
             self.info.setText("")
             return
-        for name in ("loss", "val_loss"):
-            rows = self._store.metrics(run_id, name)
-            self.plot.set_series(name, [r["step"] for r in rows], [r["value"] for r in rows])
-        run = self._store.get_run(run_id)
+        others = [k for k in self._selected if k != run_id]
+        try:
+            self.feed.show([load_run_curves(self._store, key) for key in (run_id, *others)])
+            run = self._store.get_run(run_id)
+        except WorkbenchError as exc:  # deleted meanwhile by another window
+            self.info.setText(for_window(str(exc)))
+            return
         self.info.setText(for_window(run["message"]) if run["message"] else f"{run['name']}: {run['status']} at step {run['step']}")
+
+    def _show_diff(self) -> None:
+        if self._store is None or len(self._selected) < 2:
+            self.diff.set_diff([], [])
+            return
+        try:
+            runs = [self._store.get_run(key) for key in self._selected]
+        except WorkbenchError:
+            return
+        self.diff.set_diff([r["name"] for r in runs], settings_diff(self._store, runs))
+        self.side.setCurrentWidget(self.diff)
+
+    def _update_actions(self) -> None:
+        run = None
+        if self._store is not None and self._selected:
+            try:
+                run = self._store.get_run(self._selected[0])
+            except WorkbenchError:
+                run = None
+        self.actions.update(run, self._live_run if self._live else None, self._live)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        self.actions.menu.popup(self.runs.viewport().mapToGlobal(pos))
+
+    def _runs_changed(self) -> None:
+        self._selected = []  # a renamed or deleted run: show the selection afresh
+        self.refresh()
+        self.runsChanged.emit()
+
+    # ---- samples and checkpoints from the curve --------------------------------------------------
+
+    def pick_step(self, step: int) -> bool:
+        """A validation point (or sample) at `step` was picked: select its sample and checkpoint."""
+        self.side.setCurrentWidget(self.samples)
+        return self.samples.select_step(step)
 
     # ---- live run ------------------------------------------------------------------------------
 
@@ -125,18 +245,19 @@ class TrainingPanel(QWidget):
         self._live_run = None
         self._runs_before = {r["id"] for r in self._store.list_runs()} if self._store else set()
         self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
-        self.plot.clear_data()
+        self.feed.clear()
         self.info.setText(title)
+        self._update_actions()
         self._table_timer.start()
 
     def follow_run(self, run_id: int, from_step: int) -> None:
         """The live job resumes `run_id` from `from_step`: its curves so far come from the store."""
         self._live_run = run_id
         if self._store is not None:
-            for name in ("loss", "val_loss"):
-                rows = [r for r in self._store.metrics(run_id, name) if r["step"] <= from_step]
-                self.plot.set_series(name, [r["step"] for r in rows], [r["value"] for r in rows])
+            self.feed.show([load_run_curves(self._store, run_id, upto_step=from_step)])
+            self.plot.add_marker(Marker(float(from_step), "resume", f"resumed at step {from_step}"))
         self.refresh(select_run=run_id)
+        self._update_actions()
 
     def live_run(self) -> int | None:
         """The run the live job trains: the one it resumes, or the first one made since it started
@@ -147,31 +268,27 @@ class TrainingPanel(QWidget):
         return self._live_run
 
     def add_events(self, events: Iterable[Any]) -> None:
-        steps, losses, val_steps, val_losses = [], [], [], []
-        for event in events:
-            if isinstance(event, StepLogged):
-                steps.append(event.step)
-                losses.append(event.loss)
-            elif isinstance(event, EvalFinished):
-                val_steps.append(event.step)
-                val_losses.append(event.val_loss)
-        if steps:
-            self.plot.append("loss", steps, losses)
-        if val_steps:
-            self.plot.append("val_loss", val_steps, val_losses)
+        points = live_points(events)
+        for name, (steps, values, walls) in points.items():
+            self.plot.append(name, steps, values, walls)
+        if "val_loss" in points:
             self._refresh_table()
+            if self._selected and self._selected[0] == self._live_run:
+                self.samples.show_run(self._store, self._live_run)  # the evaluation wrote a sample
 
     def end_live(self, message: str, run_id: int | None = None) -> None:
         """Leave live mode. With the run's id the curves reload from the store (every point the run
         recorded); without one (a run stopped before it reported) the live curves stay."""
         self._table_timer.stop()
         if run_id is None:
-            self.refresh()
+            self.refresh()  # still live: the live curves stay
             self._live = False
         else:
             self._live = False
+            self._selected = []  # reload the curves from the store even if the run stays selected
             self.refresh(select_run=run_id)
         self._live_run, self._runs_before = None, None
+        self._update_actions()
         self.info.setText(for_window(message))
 
     def set_job_state(self, running: bool, paused: bool = False) -> None:
@@ -186,11 +303,3 @@ class TrainingPanel(QWidget):
     def _pause_toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pauseToggled.emit(paused)
-
-
-def _run_cells(run: dict[str, Any]) -> tuple:
-    spec = run.get("model_spec") or {}
-    shape = f"{run['arch']} {spec.get('n_layer', '?')}×{spec.get('n_embd', '?')}" if isinstance(spec, dict) else run["arch"]
-    best = run["best_val_loss"]
-    return (run["name"], run["status"], run["step"], round(best, 4) if best is not None else "-", shape,
-            (run["created"] or "")[:16].replace("T", " "))
