@@ -8,6 +8,7 @@ whose message a user can act on, instead of a traceback.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,11 +51,16 @@ def size_text(n: int) -> str:
 
 
 def folder_size(path: Path) -> int:
-    """Bytes of the files under `path` (0 when it is missing or unreadable)."""
-    try:
-        return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-    except OSError:
-        return 0
+    """Bytes of the regular files under `path` (0 when it is missing or unreadable). Links are not
+    followed: in a project they lead elsewhere, and deleting the folder would not free them."""
+    total = 0
+    for parent, _dirs, files in os.walk(path, followlinks=False):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_size
+            except OSError:  # removed meanwhile, or unreadable: counts nothing
+                continue
+    return total
 
 
 def disk_full_error(what: str, where: str | Path, needed: Needed = None, then: str = "") -> DiskFullError:

@@ -17,12 +17,12 @@ deletes rows, so a pin that lands meanwhile still wins. Deleting is not: it hold
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core.base.disk import folder_size
 from workbench.core.base.errors import InvalidSpecError, NotFoundError, RunInUseError, WorkbenchError
 from workbench.core.project.checkpoints import (
     MANIFEST,
@@ -48,17 +48,7 @@ class CheckpointInfo:
     created: str = ""
 
 
-def tree_size(folder: Path) -> int:
-    """Bytes of the regular files below `folder`; links are not followed (they lead elsewhere and
-    are not freed with the folder), and a file removed meanwhile counts nothing."""
-    total = 0
-    for parent, _dirs, files in os.walk(folder, followlinks=False):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(parent, name)).st_size
-            except OSError:
-                continue
-    return total
+tree_size = folder_size  # the name this module's callers use
 
 
 def list_checkpoints(store: ProjectStore, run_id: int, *, verify: bool = True) -> list[CheckpointInfo]:
