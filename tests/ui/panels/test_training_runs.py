@@ -10,6 +10,7 @@ import pytest
 from cli_helpers import make_runs_project
 from PySide6.QtWidgets import QTableWidget
 
+from workbench.core.base.disk import folder_size, size_text
 from workbench.core.ops.run_summary import run_summaries
 from workbench.ui.panels.training.runs_table import HEADERS
 from workbench.ui.widgets.plain_text import tooltip_text
@@ -39,6 +40,9 @@ def test_the_runs_table_shows_settings_and_speed_sorts_and_filters(window, runs_
     assert column(table, "LR") == ["3e-03"] * 3 and column(table, "Batch") == ["4"] * 3
     assert column(table, "Tokenizer") == ["chars"] * 3
     assert all(text != "-" for text in column(table, "Params") + column(table, "Tokens/s") + column(table, "Duration"))
+    folders = [window.store.path(window.store.get_run(name)["dir"]) for name in ("gpt2", "bert", "lstm")]
+    assert all(folder_size(f) > 0 for f in folders)  # the project's disk use per run, as deleting would free it
+    assert column(table, "Disk") == [size_text(folder_size(f)) for f in folders]
 
     table.sortItems(HEADERS.index("Name"))
     assert column(table, "Name") == ["bert", "gpt2", "lstm"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.specs import ModelSpec, TrainSpec, spec_from_dict
+from workbench.core.project.checkpoint_history import run_disk_usage
 from workbench.core.project.store import ProjectStore
 
 TOKENS_PER_S_WINDOW = 50  # the speed shown is the mean of the run's last readings: the first are slow (warm-up)
@@ -30,6 +31,7 @@ class RunSummary:
     params: int | None
     tokens_per_s: float | None
     duration_s: float | None
+    disk_bytes: int = 0  # the run's folder: checkpoints, snapshots (what deleting the run frees)
 
 
 def run_summaries(store: ProjectStore, runs: list[dict[str, Any]] | None = None) -> dict[int, RunSummary]:
@@ -48,7 +50,8 @@ def _summary(store: ProjectStore, run: dict[str, Any], tokenizers: dict[int, str
         "ORDER BY step DESC LIMIT ?)", (run["id"], TOKENS_PER_S_WINDOW))
     return RunSummary(run["id"], lr if isinstance(lr, (int, float)) else None,
                       batch if isinstance(batch, int) else None, tokenizers.get(run.get("tokenizer_id") or 0, ""),
-                      checkpoint_params(store, run), speed[0]["v"] if speed else None, _duration_s(run))
+                      checkpoint_params(store, run), speed[0]["v"] if speed else None, _duration_s(run),
+                      run_disk_usage(store, run["id"]))
 
 
 def _duration_s(run: dict[str, Any]) -> float | None:

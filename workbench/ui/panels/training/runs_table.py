@@ -15,12 +15,13 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QTableWidgetItem, QWidget
 
+from workbench.core.base.disk import size_text
 from workbench.core.ops.run_summary import RunSummary
 from workbench.ui.widgets.forms import human_count
 from workbench.ui.widgets.record_table import RecordTable
 
 HEADERS = ("Name", "Status", "Step", "Best val loss", "Model", "Params", "LR", "Batch", "Tokenizer",
-           "Tokens/s", "Duration", "Created")
+           "Tokens/s", "Duration", "Disk", "Created")
 EMPTY_TEXT = "No runs yet. Set up a model and press Start Training."
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 _SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -165,6 +166,7 @@ def run_cells(run: dict[str, Any], summary: RunSummary | None) -> tuple[Any, ...
             (s.tokenizer if s else "") or "-",
             _number(s.tokens_per_s if s else None, f"{s.tokens_per_s:,.0f}" if s and s.tokens_per_s else "-"),
             _number(s.duration_s if s else None, duration_text(s.duration_s if s else None)),
+            _number(s.disk_bytes if s else None, size_text(s.disk_bytes) if s else "-"),
             (run["created"] or "")[:16].replace("T", " "))
 
 
