@@ -6,21 +6,13 @@ import time
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from workbench.ui.widgets.forms import plain_label
+from workbench.ui.widgets.forms import duration_text, plain_label
 from workbench.ui.wording import for_window
 
 
 def format_eta(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s left"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s left"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min left"
+    text = duration_text(seconds)
+    return "" if text == "-" else f"{text} left"
 
 
 class WorkbenchStatusBar(QStatusBar):

@@ -64,3 +64,17 @@ def fill_run_combo(combo: QComboBox, runs: list[dict]) -> None:
     index = combo.findData(current)
     combo.setCurrentIndex(index if index >= 0 else combo.count() - 1)
     combo.blockSignals(False)
+
+
+def duration_text(seconds: float | None) -> str:
+    """"1 min 05 s", "2 h 03 min"; "-" when unknown (a run's duration, a time left)."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "-"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTableWidgetItem, QWidget
 
 from workbench.core.base.disk import size_text
 from workbench.core.ops.run_summary import RunSummary
-from workbench.ui.widgets.forms import human_count
+from workbench.ui.widgets.forms import duration_text, human_count
 from workbench.ui.widgets.record_table import RecordTable
 
 HEADERS = ("Name", "Status", "Step", "Best val loss", "Model", "Params", "LR", "Batch", "Tokenizer",
@@ -172,16 +172,3 @@ def run_cells(run: dict[str, Any], summary: RunSummary | None) -> tuple[Any, ...
 
 def _number(value: float | int | None, text: str) -> Cell:
     return Cell(text, value if value is not None else None)
-
-
-def duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
