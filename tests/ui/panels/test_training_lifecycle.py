@@ -89,6 +89,8 @@ def test_resume_trains_a_stopped_run_to_the_new_max_steps(qtbot, window, one_run
         assert training.selected_run() == run["id"]  # the selection follows the run that trains
         assert not training.actions.delete.isEnabled()
     assert asked == [8]  # it had reached its max steps: twice as many are proposed
+    # jobFinished may be another job's (the warm-up import): wait for the run itself to end
+    qtbot.waitUntil(lambda: store.get_run(run["id"])["status"] != "running", timeout=120_000)
     resumed = store.get_run(run["id"])
     assert resumed["status"] == "finished" and resumed["step"] == 6
     assert training.selected_run() == run["id"]
