@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from workbench.core.project.store import ProjectStore, now_iso
+from workbench.ui import theme
 
 
 def fill_project(store: ProjectStore) -> dict[str, int]:
@@ -99,3 +102,18 @@ def window(qtbot, answer_questions, shown_errors):
     yield win
     win.close()
     assert not win.runner.is_busy()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: $WORKBENCH_SHOTS to keep and look at them, else the test's own folder."""
+    folder = Path(os.environ.get("WORKBENCH_SHOTS") or tmp_path / "shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def restore_light():
+    """A test that switches to dark puts the light scheme back for the tests after it."""
+    yield
+    theme.apply_color_scheme(QApplication.instance(), Qt.ColorScheme.Light)

@@ -171,8 +171,3 @@ def test_help_menu_and_dialog_screenshots(qtbot, window, restore_light):
         dialog.close()
         qtbot.waitUntil(lambda: window.findChild(QDialog, "crashReportsDialog") is None, timeout=2000)
 
-
-@pytest.fixture
-def restore_light():
-    yield
-    theme.apply_color_scheme(QApplication.instance(), Qt.ColorScheme.Light)

@@ -6,7 +6,6 @@ Set WORKBENCH_SHOTS=/some/folder to keep the screenshots (they go to the test's 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -65,12 +64,6 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> list[QMessageBox]:
     monkeypatch.setattr(plain_text, "exec_box", exec_box)
     return kept
 
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("WORKBENCH_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def shown_as_typed(box: QMessageBox) -> str:

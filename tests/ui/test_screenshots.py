@@ -5,9 +5,6 @@ Set WORKBENCH_SHOTS=/some/folder to keep the screenshots (they go to the test's 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -18,17 +15,6 @@ pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
 
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("WORKBENCH_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def restore_light():
-    yield
-    theme.apply_color_scheme(QApplication.instance(), Qt.ColorScheme.Light)
 
 
 def test_light_and_dark_screenshots(qtbot, window, project, shots, restore_light):

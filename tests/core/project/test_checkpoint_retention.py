@@ -8,16 +8,6 @@ from workbench.core.base.events import CheckpointSaved, EvalFinished
 from workbench.core.project import run_records
 from workbench.core.project.retention import GB
 from workbench.core.project.run_records import RunRecorder
-from workbench.core.project.store import ProjectStore, now_iso
-
-
-@pytest.fixture
-def project(tmp_path):
-    store = ProjectStore.create(tmp_path / "p.wbproj")
-    run_id = store.insert("runs", {"name": "r", "arch": "gpt2", "model_spec": {}, "train_spec": {}, "status": "queued",
-                                   "dir": "runs/r", "created": now_iso()})
-    yield store, run_id
-    store.close()
 
 
 def _policy(store, run_id, *, keep: str = "auto", budget_bytes: int | None = None) -> None:

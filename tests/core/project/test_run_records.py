@@ -16,7 +16,7 @@ from workbench.core.base.events import (
     StepLogged,
 )
 from workbench.core.project.run_records import STEP_METRICS, RunRecorder
-from workbench.core.project.store import ProjectStore, now_iso
+from workbench.core.project.store import ProjectStore
 
 
 class Clock:
@@ -25,15 +25,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def project(tmp_path):
-    store = ProjectStore.create(tmp_path / "p.wbproj")
-    run_id = store.insert("runs", {"name": "r", "arch": "gpt2", "model_spec": {}, "train_spec": {}, "status": "queued",
-                                   "dir": "runs/r", "created": now_iso()})
-    yield store, run_id
-    store.close()
 
 
 def _step(step: int) -> StepLogged:

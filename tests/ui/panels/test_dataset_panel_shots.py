@@ -8,7 +8,6 @@ follow the theme, plots that keep a light background in dark mode.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -32,17 +31,6 @@ def drive(gen):
     return run_to_end(gen)[1]
 
 
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("WORKBENCH_SHOTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def restore_light():
-    yield
-    theme.apply_color_scheme(QApplication.instance(), Qt.ColorScheme.Light)
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ Set WORKBENCH_SHOTS=/some/folder to keep them (they go to the test's tmp folder 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from cli_helpers import make_runs_project
 from PySide6.QtCore import Qt
@@ -19,17 +16,6 @@ pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
               pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
 
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("WORKBENCH_SHOTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def restore_light():
-    yield
-    theme.apply_color_scheme(QApplication.instance(), Qt.ColorScheme.Light)
 
 
 def test_runs_compared_light_and_dark(qtbot, window, tmp_path, shots, restore_light):
