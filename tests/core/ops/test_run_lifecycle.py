@@ -81,3 +81,26 @@ def test_settings_diff_lists_only_what_differs(project):
         store.update("runs", runs[1]["id"], train_spec={**runs[1]["train_spec"], "lr": 0.01})
         diff = dict(settings_diff(store, [runs[0], store.get_run("lstm")]))
         assert diff["train.lr"] == (pytest.approx(3e-3), 0.01)
+
+
+def test_disk_use_is_walked_again_only_when_the_run_changed(project, monkeypatch):
+    """The runs table refreshes every 2 s while training: a run folder is measured again only when its
+    status, step or checkpoints changed, and the figure then follows the change."""
+    from workbench.core.ops import run_summary
+    from workbench.core.project.checkpoint_history import delete_checkpoint, list_checkpoints
+
+    walks: list[int] = []
+    real = run_summary.run_disk_usage
+    monkeypatch.setattr(run_summary, "run_disk_usage", lambda store, run_id: walks.append(run_id) or real(store, run_id))
+    with ProjectStore.open(project) as store:
+        run = store.get_run("gpt2")
+        before = run_summaries(store)[run["id"]].disk_bytes
+        run_summaries(store)
+        assert walks.count(run["id"]) == 1 and before > 0
+        spare = [c for c in list_checkpoints(store, run["id"], verify=False)
+                 if not (c.is_latest or c.is_best or c.pinned)]
+        if not spare:
+            pytest.skip("the sample run kept no checkpoint that may be deleted")
+        freed = delete_checkpoint(store, run["id"], spare[0].step)
+        assert run_summaries(store)[run["id"]].disk_bytes == before - freed
+        assert walks.count(run["id"]) == 2

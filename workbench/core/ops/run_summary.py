@@ -38,10 +38,13 @@ def run_summaries(store: ProjectStore, runs: list[dict[str, Any]] | None = None)
     """{run id: summary} for `runs` (default: every run of the project)."""
     runs = store.list_runs() if runs is None else runs
     tokenizers = {row["id"]: row["name"] for row in store.list_tokenizers()}
-    return {run["id"]: _summary(store, run, tokenizers) for run in runs}
+    checkpoints = {row["run_id"]: (row["n"], row["last"]) for row in store.query(
+        "SELECT run_id, COUNT(*) AS n, MAX(step) AS last FROM checkpoints GROUP BY run_id")}
+    return {run["id"]: _summary(store, run, tokenizers, checkpoints.get(run["id"], (0, None))) for run in runs}
 
 
-def _summary(store: ProjectStore, run: dict[str, Any], tokenizers: dict[int, str]) -> RunSummary:
+def _summary(store: ProjectStore, run: dict[str, Any], tokenizers: dict[int, str],
+             checkpoints: tuple[int, int | None]) -> RunSummary:
     train = _dict(run.get("train_spec"))
     lr = train.get("lr", TrainSpec.lr)
     batch = train.get("batch_size", TrainSpec.batch_size) * train.get("grad_accum", 1)
@@ -51,7 +54,7 @@ def _summary(store: ProjectStore, run: dict[str, Any], tokenizers: dict[int, str
     return RunSummary(run["id"], lr if isinstance(lr, (int, float)) else None,
                       batch if isinstance(batch, int) else None, tokenizers.get(run.get("tokenizer_id") or 0, ""),
                       checkpoint_params(store, run), speed[0]["v"] if speed else None, _duration_s(run),
-                      run_disk_usage(store, run["id"]))
+                      _disk_bytes(store, run, checkpoints))
 
 
 def _duration_s(run: dict[str, Any]) -> float | None:
@@ -69,6 +72,18 @@ def _duration_s(run: dict[str, Any]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, end - start)
+
+
+# (project, run id, status, step, checkpoint rows) -> bytes. The table refreshes every 2 s while a run
+# trains; a run folder changes only with these, so it is walked again only then.
+_DISK_CACHE: dict[tuple[str, int, str, int, int, int | None], int] = {}
+
+
+def _disk_bytes(store: ProjectStore, run: dict[str, Any], checkpoints: tuple[int, int | None]) -> int:
+    key = (str(store.root), run["id"], run["status"], run["step"] or 0, *checkpoints)
+    if key not in _DISK_CACHE:
+        _DISK_CACHE[key] = run_disk_usage(store, run["id"])
+    return _DISK_CACHE[key]
 
 
 _PARAMS_CACHE: dict[tuple[str, float, int], int] = {}  # (path, mtime, size) -> count: the table refreshes often
@@ -90,7 +105,7 @@ def checkpoint_params(store: ProjectStore, run: dict[str, Any]) -> int | None:
             with safe_open(str(path), framework="numpy") as f:
                 _PARAMS_CACHE[key] = sum(math.prod(f.get_slice(name).get_shape()) for name in f.keys())  # noqa: SIM118
         return _PARAMS_CACHE[key]
-    except (OSError, WorkbenchError, Exception):  # a missing or damaged file: the table shows no count
+    except Exception:  # a missing, damaged or outside-the-project file: the table shows no count
         return None
 
 
