@@ -57,8 +57,12 @@ class CurvesView(QWidget):
         self.x_axis.setObjectName("curveXAxis")
         for key, label in X_MODES.items():
             self.x_axis.addItem(f"x: {label}", key)
+        # A narrow dock must not squeeze the slider to nothing: the x-axis choice gives way instead.
+        self.x_axis.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.x_axis.setMinimumContentsLength(8)
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setObjectName("smoothingSlider")
+        self.smoothing.setMinimumWidth(90)
         self.smoothing.setRange(0, SMOOTHING_STEPS - 1)
         self.smoothing.setToolTip("Smoothing: exponential moving average with bias correction, as TensorBoard")
         self.smoothing_label = QLabel()
