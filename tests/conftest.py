@@ -28,3 +28,27 @@ def workbench_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest):
+    """For Qt tests: no automatic garbage collection while the test runs, one collection in the main
+    thread at its end (as the app does with pyqtgraph's GarbageCollector, see `workbench.app`).
+
+    Automatic collection runs in whichever thread happens to allocate, so a job's thread could
+    destroy a window or timer left in a reference cycle by an earlier test: Qt objects destroyed
+    off their own thread can deadlock against the GUI thread, and a hang in CI pointed here.
+    Everything a test makes while collection is off is in generation 0, so `collect(0)` is enough.
+    """
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    import gc
+
+    gc.collect(1)  # what earlier tests left in the young generations goes here, not in a job's thread
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        gc.enable()

@@ -7,11 +7,13 @@ background job imports them once the window has painted, and the status bar says
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
@@ -43,6 +45,10 @@ def run_app(project: str | None = None, demo: bool = False, argv: list[str] | No
     log_path = errors.setup_logging()
     errors.install_qt_message_handler()
     errors.log.info("LM Workbench %s starting; log file %s", __version__, log_path)
+    # Python's cyclic garbage collector runs in whichever thread allocates, and a job's thread that
+    # destroys a Qt object of the GUI thread can crash or deadlock; pyqtgraph's collector turns
+    # automatic collection off and collects from a GUI-thread timer instead (once a second).
+    collector = GarbageCollector(interval=1.0)
     runner = JobRunner()
     window = MainWindow(runner, warm_up=not probe)
     hook = errors.ExceptionHook(window, project_name=lambda: window.store.root.name if window.store else None)
@@ -62,6 +68,8 @@ def run_app(project: str | None = None, demo: bool = False, argv: list[str] | No
     try:
         return app.exec()
     finally:
+        collector.timer.stop()
+        gc.enable()  # what runs after the window (a test, the interpreter's exit) collects as usual
         hook.uninstall()
         if fault_log is not None:
             fault_log.stop()
