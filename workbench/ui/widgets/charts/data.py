@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from workbench.ui.widgets.charts.pyramid import MinMaxPyramid
 from workbench.ui.widgets.charts.smoothing import debiased_ema
 
 
@@ -64,12 +65,32 @@ class SmoothedSeries(Growing):
         super().__init__()
         self.smoothed = np.empty(0)
         self.weight = -1.0
+        self._raw_pyramid = MinMaxPyramid()
+        self._smooth_pyramid = MinMaxPyramid()
+        self._smooth_pyramid_weight = -1.0
 
     def smooth(self, weight: float) -> np.ndarray:
         if weight != self.weight or len(self.smoothed) != self.n:
             self.smoothed = debiased_ema(self.values, weight)
             self.weight = weight
         return self.smoothed
+
+    def clear(self) -> None:
+        super().clear()
+        self._raw_pyramid.update(self.values, reset=True)
+        self._smooth_pyramid_weight = -1.0  # rebuilt at the next call
+
+    def raw_pyramid(self) -> MinMaxPyramid:
+        """The values' min/max levels, extended to the points appended since the last call."""
+        self._raw_pyramid.update(self.values)
+        return self._raw_pyramid
+
+    def smooth_pyramid(self, weight: float) -> MinMaxPyramid:
+        """The smoothed values' levels. Smoothing is causal, so appended points leave the earlier
+        smoothed values (and their levels) as they were; a new weight rebuilds them."""
+        self._smooth_pyramid.update(self.smooth(weight), reset=weight != self._smooth_pyramid_weight)
+        self._smooth_pyramid_weight = weight
+        return self._smooth_pyramid
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """A grid of small linked plots (x linked) holding every shown series of every overlaid run.
 
 One pyqtgraph scene (a GraphicsLayoutWidget) so the whole view exports as one PNG or SVG. Speed:
-each plot clips to the view and downsamples automatically ("peak" keeps spikes); curves with more
+long series are drawn from min/max pyramids at about two points per pixel (`curve.py`, `pyramid.py`;
+short ones through pyqtgraph's clip-to-view and "peak" downsampling), grid lines are filled
+rectangles (`axes.py`); curves with more
 than `ANTIALIAS_MAX` points are drawn without antialiasing (a zoom at a million antialiased points
 froze the window for 10-15 s). Smoothing is computed on the full-resolution data when the data
 or the weight changes, never per view, so it does not change with zoom or downsampling.
@@ -23,7 +25,8 @@ from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from workbench.ui.theme import is_dark, plot_colors, series_colors
+from workbench.ui.theme import is_dark, plot_colors
+from workbench.ui.widgets.charts.axes import FastGridAxis
 from workbench.ui.widgets.charts.catalog import (
     CHARTS,
     CHARTS_BY_KEY,
@@ -32,16 +35,16 @@ from workbench.ui.widgets.charts.catalog import (
     SERIES_BY_KEY,
     charts_for,
 )
+from workbench.ui.widgets.charts.curve import DECIMATE_MIN, DecimatedCurve
 from workbench.ui.widgets.charts.data import RunCurves
 from workbench.ui.widgets.charts.hover import hover_text
 from workbench.ui.widgets.charts.markers import MarkerLayer
 from workbench.ui.widgets.charts.runs import RunState
+from workbench.ui.widgets.charts.styling import ANTIALIAS_MAX, style_series, validation_step_at
 from workbench.ui.widgets.charts.xaxis import X_MODES, XAxis
 from workbench.ui.widgets.themed_plot import FollowsPalette, color_axes
 
 REDRAW_MS = 1000
-SYMBOLS_MAX = 2_000  # evaluations drawn as dots up to this many points
-ANTIALIAS_MAX = 10_000
 LIVE = "live"  # the run id streamed points go to when no run is shown
 LIVE_NAME = "this run"
 PICK_RADIUS_PX = 12.0
@@ -190,7 +193,7 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         columns = 1 if len(charts) <= 2 else 2
         first: pg.PlotItem | None = None
         for i, chart in enumerate(charts):
-            plot = self.addPlot(row=i // columns, col=i % columns, axisItems={"bottom": XAxis()})
+            plot = self.addPlot(row=i // columns, col=i % columns, axisItems={"bottom": XAxis(), "left": FastGridAxis("left")})
             self._setup_plot(plot, chart.title, last_row=i // columns == (len(charts) - 1) // columns)
             plot.setLogMode(x=self.log_x, y=self.log_y[chart.key])
             if first is None:
@@ -228,8 +231,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
 
     def _add_items(self, run_id: Hashable, key: str) -> None:
         plot = self.plots[SERIES_BY_KEY[key].chart]
-        raw = pg.PlotDataItem(name=f"{self.runs[run_id].name} {SERIES_BY_KEY[key].label}")
-        smooth = pg.PlotDataItem()
+        raw = DecimatedCurve(name=f"{self.runs[run_id].name} {SERIES_BY_KEY[key].label}")
+        smooth = DecimatedCurve()
         plot.addItem(raw)
         plot.addItem(smooth)
         self.items[(run_id, key)] = (raw, smooth)
@@ -241,12 +244,13 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         raw, smooth = self.items[(run_id, key)]
         x = run.x_of(key, self.x_mode)
         self.xs[(run_id, key)] = x
-        big = series.n > ANTIALIAS_MAX
-        raw.setData(x, series.values, antialias=not big)
+        big, long = series.n > ANTIALIAS_MAX, series.n >= DECIMATE_MIN
+        raw.set_series(x, series.values, series.raw_pyramid() if long else None, antialias=not big)
         if spec.sparse or self.weight <= 0:
-            smooth.setData([], [])
+            smooth.set_series(np.empty(0), np.empty(0), None)
         else:
-            smooth.setData(x, series.smooth(self.weight), antialias=not big)
+            smooth.set_series(x, series.smooth(self.weight), series.smooth_pyramid(self.weight) if long else None,
+                              antialias=not big)
 
     # ---- looks ---------------------------------------------------------------------------------
 
@@ -263,33 +267,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         for line in self._crosshairs:
             line.setPen(pg.mkPen(QColor(foreground), width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
         for (run_id, key), (raw, smooth) in self.items.items():
-            self._style_series(run_id, key, raw, smooth, dark)
+            style_series(self.runs[run_id], key, raw, smooth, weight=self.weight, runs=len(self.runs), dark=dark)
         self.markers.draw()
-
-    def _style_series(self, run_id: Hashable, key: str, raw: pg.PlotDataItem, smooth: pg.PlotDataItem,
-                      dark: bool) -> None:
-        run = self.runs[run_id]
-        color = QColor(run.color(dark))
-        if key == "val_loss" and len(self.runs) == 1:
-            color = QColor(series_colors(dark)["val_loss"])  # alone, a run's two losses differ in colour
-        if SERIES_BY_KEY[key].sparse:
-            raw.setPen(pg.mkPen(color, width=2, style=pg.QtCore.Qt.PenStyle.DashLine if len(self.runs) > 1
-                                else pg.QtCore.Qt.PenStyle.SolidLine))
-            if run.series[key].n > SYMBOLS_MAX:  # a dot per point costs seconds at 1M points, and hides the line
-                raw.setSymbol(None)
-                return
-            raw.setSymbol("o")
-            raw.setSymbolSize(6)
-            raw.setSymbolBrush(pg.mkBrush(color))
-            raw.setSymbolPen(pg.mkPen(color))
-            return
-        faint = QColor(color)
-        faint.setAlpha(70 if self.weight > 0 else 255)  # the raw series stays visible behind the smoothed one
-        # 1-pixel pens for long series: Qt strokes wider lines segment by segment (measured: a 1.5 px
-        # pen made a 6 x 1M-point redraw several times slower).
-        big = run.series[key].n > ANTIALIAS_MAX
-        raw.setPen(pg.mkPen(faint, width=1 if self.weight > 0 or big else 1.5))
-        smooth.setPen(pg.mkPen(color, width=1 if big else 1.5))
 
     # ---- hover ---------------------------------------------------------------------------------
 
@@ -321,18 +300,4 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
 
     def step_at(self, scene_pos: QPointF) -> int | None:
         """The step of the first run's validation point nearest `scene_pos`, within PICK_RADIUS_PX."""
-        plot, first = self.plots.get("loss"), next(iter(self.runs), None)
-        if plot is None or first is None or "val_loss" not in self.shown:
-            return None
-        box, series = plot.getViewBox(), self.runs[first].series["val_loss"]
-        xs = self.xs.get((first, "val_loss"), series.steps)
-        best, best_distance = None, PICK_RADIUS_PX
-        for x, y, step in zip(xs, series.values, series.steps, strict=True):
-            if not (np.isfinite(x) and np.isfinite(y)) or (self.log_x and x <= 0) or (self.log_y["loss"] and y <= 0):
-                continue
-            vx, vy = (np.log10(x) if self.log_x else x), (np.log10(y) if self.log_y["loss"] else y)
-            point = box.mapViewToScene(QPointF(float(vx), float(vy)))
-            distance = float(np.hypot(point.x() - scene_pos.x(), point.y() - scene_pos.y()))
-            if distance <= best_distance:
-                best, best_distance = int(step), distance
-        return best
+        return validation_step_at(self, scene_pos, PICK_RADIUS_PX)

@@ -11,7 +11,8 @@ import math
 import time
 
 import numpy as np
-import pyqtgraph as pg
+
+from workbench.ui.widgets.charts.axes import FastGridAxis
 
 X_MODES = {"step": "step", "tokens": "tokens seen", "relative": "time since start", "wall": "wall-clock time"}
 _TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600,
@@ -58,7 +59,7 @@ def _duration(seconds: float) -> str:
     return f"{sign}{h}:{m:02d}:{sec:02d}" if h else f"{sign}{m}:{sec:02d}"
 
 
-class XAxis(pg.AxisItem):
+class XAxis(FastGridAxis):
     """A bottom axis whose ticks read as steps, token counts (k, M, G) or times."""
 
     def __init__(self) -> None:
