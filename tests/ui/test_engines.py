@@ -85,3 +85,25 @@ def test_the_warm_up_imports_only_what_is_not_loaded_yet():
     events, result = run_to_end(warmup.warm_up(modules, check_engines=False))
     assert [e.message for e in events] == ["Loading Something…"] and loaded == ["something"]
     assert result == {"engines": {}}
+
+
+def test_generation_and_attention_load_the_chosen_checkpoint_and_say_its_step(monkeypatch):
+    """The Playground's and Attention's checkpoint choice ("best", a step, a paused run's live step)
+    reaches the loader, and the step it resolved to comes back for the panel to show."""
+    asked: list[str] = []
+
+    def load(store, run, which):
+        asked.append(which)
+        return SimpleNamespace(model="model", tokenizer="tokenizer", step=2)
+
+    def generate(*args):
+        yield Notice("token")
+        return "texts"
+
+    monkeypatch.setattr(backends, "load_generation", lambda: (load, generate, lambda: None))
+    monkeypatch.setattr(backends, "load_attention", lambda: (load, lambda *a: "weights", lambda: None))
+    events, result = run_to_end(backends.attention_job("store", "r", "text", "2"))
+    assert result == "weights" and backends.CheckpointUsed("r", 2) in events
+    events, result = run_to_end(backends.generation_job("store", "r", "best", "Hi", "spec"))
+    assert result == "texts" and backends.CheckpointUsed("r", 2) in events
+    assert asked == ["2", "best"]

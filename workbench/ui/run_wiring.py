@@ -88,12 +88,8 @@ class RunWiring(QObject):
                 self.window.status.showMessage(f"{run['name']} has no checkpoint to generate with yet.", 8000)
                 return False
             _select_or_add(playground.checkpoint, str(step), f"Step {step}")
-        else:
-            attention = self.panels.attention
-            attention.refresh()
-            if not select_data(attention.run, run["name"]):
-                return False
-            select_data(attention.snapshot, _snapshot_path(self.window.store, run_id, step))
+        elif not self.panels.attention.select_checkpoint(run["name"], step):  # its snapshot too, if saved
+            return False
         self.docks[target].show()
         self.docks[target].raise_()
         self.window.status.showMessage(f"{run['name']} at step {step} is open in the {target.title()} panel.", 6000)
@@ -108,8 +104,3 @@ def _select_or_add(combo: QComboBox, key: str, label: str) -> None:
     if not select_data(combo, key):
         combo.addItem(label, key)
         combo.setCurrentIndex(combo.count() - 1)
-
-
-def _snapshot_path(store: Any, run_id: int, step: int) -> str | None:
-    rows = store.query("SELECT path FROM attention_snapshots WHERE run_id = ? AND step = ?", (run_id, step))
-    return rows[0]["path"] if rows else None

@@ -130,22 +130,34 @@ def resume_job(store: Any, run_id: int, max_steps: int | None, pause: threading.
     return (yield from train(store, run_id, resume=True, pause=pause))
 
 
+@dataclass(frozen=True)
+class CheckpointUsed:
+    """Yielded by the generation and attention jobs once loaded: the step "latest", "best" or a
+    paused run's live choice resolved to, which the panel shows."""
+
+    run: str
+    step: int
+
+
 def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any) -> Iterator[Any]:
     """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts."""
     load, generate, choose_num_threads = load_generation()
     choose_num_threads()
     loaded = load(store, run, checkpoint)
+    yield CheckpointUsed(run, int(loaded.step))
     yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
     return (yield from generate(loaded.model, loaded.tokenizer, prompt, spec))
 
 
-def attention_job(store: Any, run: str, text: str) -> Iterator[Any]:
-    """The attention of `text` under the run's latest checkpoint; returns an `AttentionResult`."""
+def attention_job(store: Any, run: str, text: str, checkpoint: str = "latest") -> Iterator[Any]:
+    """The attention of `text` under the run's `checkpoint` ("latest", "best" or a step, as
+    `--checkpoint` takes it); returns an `AttentionResult`."""
     load, extract, choose_num_threads = load_attention()
     choose_num_threads()
     yield Notice(f"Loading {run!r}…", level="info")
-    loaded = load(store, run, "latest")
-    yield Notice("Computing attention…", level="info")
+    loaded = load(store, run, checkpoint)
+    yield CheckpointUsed(run, int(loaded.step))
+    yield Notice(f"Computing attention at step {loaded.step}…", level="info")
     return extract(loaded.model, loaded.tokenizer, text)
 
 

@@ -68,6 +68,8 @@ class JobController(QObject):
         self._kinds: dict[int, str] = {}  # job id -> "train" | "generate" | "attention" | "import" | ...
         self._shown_generation = 0
         self._training_reported = False  # the running training job has reported a step
+        self._training_status = ""  # the last run status the training job reported ("paused", ...)
+        self._used: dict[int, backends.CheckpointUsed] = {}  # job id -> the step it loaded (until it ends)
         runner.jobProgress.connect(self._on_progress)
         runner.jobFailed.connect(self._on_failed)
         runner.jobFinished.connect(self._on_finished)
@@ -123,7 +125,7 @@ class JobController(QObject):
         job = self._start("train", "train", factory, title, stop_event=stop_event, pause_event=pause_event)
         if job is None:
             return None
-        self._training_reported = False
+        self._training_reported, self._training_status = False, ""
         self.panels.training.begin_live(title)
         self.panels.training.set_job_state(running=True)
         self.panels.model.set_training_running(True)
@@ -165,11 +167,11 @@ class JobController(QObject):
         """Stop the generation, not an attention job that shares its lane."""
         self.stop_kinds({"generate"}, wait=False)
 
-    @Slot(str, str)
-    def start_attention(self, run: str, text: str) -> Job | None:
+    @Slot(str, str, str)
+    def start_attention(self, run: str, checkpoint: str, text: str) -> Job | None:
         if self.store is None:
             return None
-        return self.run_attention(functools.partial(backends.attention_job, self.store, run, text))
+        return self.run_attention(functools.partial(backends.attention_job, self.store, run, text, checkpoint))
 
     def run_attention(self, factory: Factory) -> Job | None:
         return self._start("attention", "interactive", factory, "attention")
@@ -204,6 +206,11 @@ class JobController(QObject):
     @Slot(int, str, object)
     def _on_progress(self, job_id: int, lane: str, events: tuple) -> None:
         kind = self._kinds.get(job_id)
+        for used in (e for e in events if isinstance(e, backends.CheckpointUsed)):
+            if kind == "generate" and job_id == self._shown_generation:
+                self.panels.playground.show_checkpoint_used(used.run, used.step)
+            self._used[job_id] = used  # an attention map is shown when its job ends
+        events = tuple(e for e in events if not isinstance(e, backends.CheckpointUsed))
         if kind == "train":
             self._training_progress(events)
         elif kind == "generate":
@@ -225,6 +232,7 @@ class JobController(QObject):
 
     def _training_progress(self, events: tuple) -> None:
         self.panels.training.add_events(events)
+        paused_or_resumed = self._status_changed(events)
         steps = [e.step for e in events if isinstance(e, StepLogged)]
         if steps:
             self.status.update_progress(steps[-1])
@@ -232,8 +240,8 @@ class JobController(QObject):
             # the job may have made the run's dataset and tokenizer (the demo does): show them now
             self._training_reported = True
             self.refresh_panels(training=False)
-        elif any(isinstance(e, CheckpointSaved) for e in events):
-            self.panels.playground.refresh()  # the run can be tried while it trains
+        elif paused_or_resumed or any(isinstance(e, CheckpointSaved) for e in events):
+            self.refresh_choosers()  # the run can be tried while it trains, and live while paused
         for event in events:
             if isinstance(event, (Notice, Progress)):
                 self._show_event(event)
@@ -241,6 +249,19 @@ class JobController(QObject):
                 self.status.showMessage(f"Checkpoint saved at step {event.step}.", 4000)
             elif isinstance(event, RunStatusChanged):
                 self.panels.training.set_job_state(running=True, paused=event.status == "paused")
+
+    def _status_changed(self, events: tuple) -> bool:
+        """The run was paused or resumed (a paused loop repeats its status while it waits)."""
+        statuses = [e.status for e in events if isinstance(e, RunStatusChanged)]
+        changed = bool(statuses) and statuses[-1] != self._training_status
+        self._training_status = statuses[-1] if statuses else self._training_status
+        return changed
+
+    def refresh_choosers(self) -> None:
+        """The Playground's and Attention's run and checkpoint choosers: a checkpoint was saved, or
+        a run paused or resumed."""
+        self.panels.playground.refresh()
+        self.panels.attention.refresh()
 
     @Slot(int, str, str, str)
     def _on_failed(self, job_id: int, lane: str, message: str, details: str) -> None:
@@ -252,6 +273,7 @@ class JobController(QObject):
     @Slot(int, str, str, object)
     def _on_finished(self, job_id: int, lane: str, outcome: str, result: object) -> None:
         kind = self._kinds.pop(job_id, None)
+        used = self._used.pop(job_id, None)
         if describe_device() != self.device:  # a job loaded torch: the device is known now
             self.device = describe_device()
             self.status.set_device(self.device)
@@ -267,6 +289,8 @@ class JobController(QObject):
         elif kind == "attention":
             if outcome == "finished" and result is not None:
                 self.panels.attention.show_attention(result.weights, result.tokens, getattr(result, "notice", ""))
+                if used is not None:
+                    self.panels.attention.show_checkpoint_used(used.run, used.step)
             self.status.clearMessage()
         elif kind == "import" and outcome == "finished":
             self.status.showMessage(f"Imported dataset {result['name']!r}.", 8000)

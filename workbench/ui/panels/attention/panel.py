@@ -2,7 +2,10 @@
 
 It shows the attention snapshots a run saved while training (`attention_snapshots` rows: a fixed
 probe text at each evaluation, float16 [layers, heads, T, T] in an .npz) and, when the attention
-engine is available, the attention of any text typed into `attentionTextEdit`.
+engine is available, the attention of any text typed into `attentionTextEdit` under the checkpoint
+chosen in `attentionCheckpointCombo`: any kept step, or a paused run's "live (paused at step N)"
+weights, which are the checkpoint its loop wrote as it paused (why: `ui/widgets/checkpoint_choices.py`).
+After each extraction `attentionCheckpointUsed` says which run and step it used.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import ProjectStore
+from workbench.ui.widgets.checkpoint_choices import ChoicesWatch, checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.widgets.heatmap import AttentionHeatmap
 from workbench.ui.widgets.scrolling import scroll_area
@@ -32,9 +36,10 @@ MEAN = -1
 
 
 class AttentionPanel(QWidget):
-    """objectName `attentionPanel`. Emits `attentionRequested(run name, text)`."""
+    """objectName `attentionPanel`. Emits `attentionRequested(run name, checkpoint, text)`; the
+    checkpoint as `--checkpoint` takes it ("latest", "best", a step)."""
 
-    attentionRequested = Signal(str, str)
+    attentionRequested = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,11 +48,17 @@ class AttentionPanel(QWidget):
         self._engine_missing = ""  # why not, when the warm-up cannot load the engine
         self._weights = np.zeros((0, 0, 0, 0), dtype=np.float32)
         self._tokens: list[str] = []
+        self._checkpoint_run: str | None = None  # the run whose checkpoints and snapshots are listed
+        self._showing_snapshot = False  # the map is a saved snapshot, not a typed text's attention
 
         self.run = QComboBox()
         self.run.setObjectName("attentionRunCombo")
         self.snapshot = QComboBox()
         self.snapshot.setObjectName("attentionSnapshotCombo")
+        self.checkpoint = QComboBox()
+        self.checkpoint.setObjectName("attentionCheckpointCombo")
+        self.checkpoint.setToolTip("The weights that compute the attention of a typed text: a kept checkpoint, "
+                                   "or a paused run's live weights")
         self.text_edit = QPlainTextEdit()
         self.text_edit.setObjectName("attentionTextEdit")
         self.text_edit.setPlaceholderText("Type a text to see how the model attends to it")
@@ -56,22 +67,30 @@ class AttentionPanel(QWidget):
         self.layer.setObjectName("attentionLayerSpin")
         self.head = QComboBox()
         self.head.setObjectName("attentionHeadCombo")
+        self.head.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "Mean of heads" whole
         self.show_button = QPushButton("Show Attention")
         self.show_button.setObjectName("showAttentionButton")
         self.show_button.clicked.connect(self.request_attention)
         self.heatmap = AttentionHeatmap(empty_text="Pick a run with saved attention snapshots, or type a text.")
         self.notice = plain_label("")
         self.notice.setObjectName("attentionNotice")
+        self.used = plain_label("")
+        self.used.setObjectName("attentionCheckpointUsed")
 
         form = QFormLayout()
         form.addRow("Run", self.run)
-        form.addRow("Saved snapshot", self.snapshot)
+        sources = QHBoxLayout()  # one row for both: the tabbed dock is short on a laptop screen
+        sources.addWidget(self.snapshot, 1)
+        sources.addWidget(plain_label("Checkpoint for typed text", wrap=False))
+        sources.addWidget(self.checkpoint, 1)
+        form.addRow("Saved snapshot", sources)
         view = QHBoxLayout()
         view.addWidget(plain_label("Layer", wrap=False))
         view.addWidget(self.layer)
         view.addWidget(plain_label("Head", wrap=False))
-        view.addWidget(self.head, 1)
+        view.addWidget(self.head)
         view.addWidget(self.show_button)
+        view.addWidget(self.used, 1)  # beside the button that computed the map: seen without scrolling
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,11 +101,12 @@ class AttentionPanel(QWidget):
         layout.addWidget(self.notice)
         QVBoxLayout(self).addWidget(scroll_area(body))  # the tabbed dock may be shorter than the map needs
 
-        self.run.currentIndexChanged.connect(self._load_snapshot_list)
-        self.run.currentIndexChanged.connect(self._update_button)
+        self.run.currentIndexChanged.connect(self._run_changed)
         self.snapshot.currentIndexChanged.connect(self._load_snapshot)
         self.layer.valueChanged.connect(self._render)
         self.head.currentIndexChanged.connect(self._render)
+        self.watch = ChoicesWatch(self, lambda: self._store)  # runs paused or saved by other processes
+        self.watch.changed.connect(self.refresh)
         self._update_button()
 
     # ---- inputs from MainWindow ----------------------------------------------------------------
@@ -96,9 +116,44 @@ class AttentionPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Reload the lists; what is chosen and shown stays (a new snapshot is followed when the
+        newest was shown)."""
         fill_run_combo(self.run, self._store.list_runs() if self._store else [])
+        if self.run.currentData() != self._checkpoint_run:
+            self._run_changed()
+        else:
+            fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, self._checkpoint_run))
+            self._update_snapshot_list()
+            self._update_button()
+        self.watch.mark_seen()
+
+    def _run_changed(self) -> None:
+        self._checkpoint_run = self.run.currentData()
+        fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, self._checkpoint_run), keep=False)
         self._load_snapshot_list()
         self._update_button()
+
+    def select_checkpoint(self, run: str, step: int) -> bool:
+        """Choose run `run` at checkpoint `step` (for a typed text), and its snapshot of that step
+        when it saved one; False when the run is not listed."""
+        self.refresh()
+        index = self.run.findData(run)
+        if index < 0:
+            return False
+        self.run.setCurrentIndex(index)
+        if self.run.currentData() != self._checkpoint_run:  # same index, another run: no signal
+            self._run_changed()
+        found = self.checkpoint.findData(str(step))
+        if found >= 0:
+            self.checkpoint.setCurrentIndex(found)
+        snapshot = self.snapshot.findText(f"step {step}")
+        if snapshot >= 0:
+            self.snapshot.setCurrentIndex(snapshot)
+        return True
+
+    def show_checkpoint_used(self, run: str, step: int) -> None:
+        """Say which weights computed the map now shown (a "latest" can move while a run trains)."""
+        self.used.setText(f"Used run {run}, checkpoint step {step}.")
 
     def set_attention_available(self, available: bool, reason: str = "") -> None:
         self._engine_missing = "" if available else reason
@@ -111,6 +166,8 @@ class AttentionPanel(QWidget):
             raise WorkbenchError(f"the attention map has shape {weights.shape} for {len(tokens)} tokens; "
                                  "it cannot be shown")
         self._weights, self._tokens = weights, list(tokens)
+        self._showing_snapshot = False
+        self.used.setText("")
         layers, heads = weights.shape[:2]
         self.layer.blockSignals(True)
         self.layer.setRange(0, layers - 1)
@@ -137,7 +194,7 @@ class AttentionPanel(QWidget):
         if not text.strip():
             self.notice.setText("Type a text first.")
             return False
-        self.attentionRequested.emit(self.run.currentData(), text)
+        self.attentionRequested.emit(self.run.currentData(), self.checkpoint.currentData() or "latest", text)
         return True
 
     def _update_button(self) -> None:
@@ -152,13 +209,29 @@ class AttentionPanel(QWidget):
     # ---- saved snapshots -----------------------------------------------------------------------
 
     def _load_snapshot_list(self) -> None:
+        self._fill_snapshots(self._snapshot_rows(), None)
+        self._load_snapshot()
+
+    def _update_snapshot_list(self) -> None:
+        """Refill the list only when it changed; keep the snapshot shown, or follow the newest."""
+        rows = self._snapshot_rows()
+        listed = [self.snapshot.itemData(i) for i in range(self.snapshot.count())]
+        if listed == [row["path"] for row in rows]:
+            return
+        newest = self.snapshot.currentIndex() == self.snapshot.count() - 1
+        keep = None if newest and (self._showing_snapshot or not self._weights.size) else self.snapshot.currentData()
+        self._fill_snapshots(rows, keep)
+        if self.snapshot.currentData() != keep:
+            self._load_snapshot()
+
+    def _fill_snapshots(self, rows: list[dict[str, Any]], keep: str | None) -> None:
         self.snapshot.blockSignals(True)
         self.snapshot.clear()
-        for row in self._snapshot_rows():
+        for row in rows:
             self.snapshot.addItem(f"step {row['step']}", row["path"])
-        self.snapshot.setCurrentIndex(self.snapshot.count() - 1)
+        index = self.snapshot.findData(keep) if keep is not None else -1
+        self.snapshot.setCurrentIndex(index if index >= 0 else self.snapshot.count() - 1)
         self.snapshot.blockSignals(False)
-        self._load_snapshot()
 
     def _snapshot_rows(self) -> list[dict[str, Any]]:
         name = self.run.currentData()
@@ -183,6 +256,7 @@ class AttentionPanel(QWidget):
             self.notice.setText(f"The snapshot {path} cannot be read ({exc}).")
             return
         self.show_attention(weights, tokens, f"Saved while training, {self.snapshot.currentText()}.")
+        self._showing_snapshot = True
 
     def _render(self) -> None:
         if not self._weights.size:

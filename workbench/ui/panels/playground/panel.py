@@ -1,11 +1,16 @@
-"""The generation playground: pick a run, type a prompt, watch the continuation arrive."""
+"""The generation playground: pick a run, type a prompt, watch the continuation arrive.
+
+The checkpoint chooser offers every kept step and, for a paused run, "live (paused at step N)": the
+checkpoint the loop wrote as it paused (why a checkpoint: `ui/widgets/checkpoint_choices.py`). After
+each generation the panel says which run and step it used (`generationCheckpointUsed`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,10 +28,10 @@ from workbench.core.base.errors import InvalidSpecError
 from workbench.core.base.events import TokenGenerated
 from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore
+from workbench.ui.widgets.checkpoint_choices import ChoicesWatch, checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.wording import for_window
 
-CHECKPOINTS = (("latest", "Latest"), ("best", "Best validation loss"))
 NOT_GENERATING = "Nothing is being generated."
 
 
@@ -51,8 +56,9 @@ class PlaygroundPanel(QWidget):
         self.run.setObjectName("playgroundRunCombo")
         self.checkpoint = QComboBox()
         self.checkpoint.setObjectName("playgroundCheckpointCombo")
-        for key, label in CHECKPOINTS:
-            self.checkpoint.addItem(label, key)
+        self.checkpoint.setToolTip("Which weights generate: a kept checkpoint, or a paused run's live weights")
+        self._checkpoint_run: str | None = None  # the run whose checkpoints the chooser lists
+        self.run.currentIndexChanged.connect(self._load_checkpoints)
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText("Type the start of a text; the model continues it (Ctrl+Enter)")
@@ -95,6 +101,9 @@ class PlaygroundPanel(QWidget):
         self.problem.setObjectName("playgroundProblem")
         self.summary = plain_label("")
         self.summary.setObjectName("generationSummary")
+        self.used = plain_label("")
+        self.used.setObjectName("generationCheckpointUsed")
+        self.used.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         source = QFormLayout()
         source.addRow("Run", self.run)
@@ -115,7 +124,12 @@ class PlaygroundPanel(QWidget):
         layout.addLayout(knobs)
         layout.addLayout(buttons)
         layout.addWidget(self.output, 1)
-        layout.addWidget(self.summary)
+        ending = QHBoxLayout()  # one line: the dock shares the screen's height with the curves
+        ending.addWidget(self.summary, 1)
+        ending.addWidget(self.used, 1)
+        layout.addLayout(ending)
+        self.watch = ChoicesWatch(self, lambda: self._store)  # runs paused or saved by other processes
+        self.watch.changed.connect(self.refresh)
         self._update_buttons()
 
     # ---- inputs from MainWindow ----------------------------------------------------------------
@@ -127,7 +141,20 @@ class PlaygroundPanel(QWidget):
     def refresh(self) -> None:
         runs = self._store.list_runs() if self._store else []
         fill_run_combo(self.run, [r for r in runs if r["id"] in self._runs_with_checkpoints()])
+        self._load_checkpoints()
+        self.watch.mark_seen()
         self._update_buttons()
+
+    def _load_checkpoints(self) -> None:
+        """List the chosen run's checkpoints; the chosen one stays while the run stays."""
+        name = self.run.currentData()
+        fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, name),
+                              keep=name == self._checkpoint_run)
+        self._checkpoint_run = name
+
+    def show_checkpoint_used(self, run: str, step: int) -> None:
+        """Say which weights the generation now shown runs on (a "latest" can move while a run trains)."""
+        self.used.setText(f"Used run {run}, checkpoint step {step}.")
 
     def select_run(self, name: str) -> bool:
         """Pick the run called `name` when the list has it (it has once the run has a checkpoint)."""
@@ -156,6 +183,7 @@ class PlaygroundPanel(QWidget):
         """Clear the output and show the prompt the continuation will follow."""
         self.output.clear()
         self.summary.setText("")
+        self.used.setText("")
         self._sample = -1
         self._prompt = prompt
         self._tokens = 0
