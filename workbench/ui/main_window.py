@@ -1,22 +1,24 @@
 """The main window: five dockable panels, menus, toolbar, status bar; opens and closes projects.
 
 It is the only place that wires panels to each other and to jobs (the job half lives in
-`job_controller.py`). Panels never import each other nor the engine.
+`jobs/controller.py`, the training panel's run actions in `run_wiring.py`, the docks and saved
+layout in `window_docks.py`, the recent menu, export and read-only notice in `window_menus.py`).
+Panels never import each other nor the engine.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QScreen
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import PROJECT_SUFFIX, ProjectStore
 from workbench.core.project.window_lock import WindowLock
 from workbench.engine.runner import JobRunner
-from workbench.ui import about, crash_dialog, errors, project_in_use, settings, theme
+from workbench.ui import about, crash_dialog, errors, project_in_use, settings, theme, window_menus
 from workbench.ui.actions import build_actions
 from workbench.ui.icons import app_icon
 from workbench.ui.jobs.controller import JobController, Panels
@@ -26,16 +28,20 @@ from workbench.ui.panels.dataset.panel import DatasetPanel
 from workbench.ui.panels.model.panel import ModelPanel
 from workbench.ui.panels.playground.panel import PlaygroundPanel
 from workbench.ui.panels.training.panel import TrainingPanel
-from workbench.ui.read_only import read_only_reason
 from workbench.ui.run_wiring import RunWiring
 from workbench.ui.stale_runs import StaleRunWatcher
 from workbench.ui.status_bar import WorkbenchStatusBar
 from workbench.ui.widgets.plain_text import ask_yes_no, plain_tooltip, tooltip_text
+from workbench.ui.window_docks import (
+    DEFAULT_SIZE,
+    STATE_VERSION,
+    build_docks,
+    restore_window_state,
+    save_window_state,
+)
+from workbench.ui.window_docks import default_size as _default_size
 
-STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
-DEFAULT_SIZE = QSize(1360, 860)
-FRAME_ALLOWANCE = 40  # the title bar and frame the window manager adds around the window's own size
-DOCK_AREA = Qt.DockWidgetArea
+__all__ = ["DEFAULT_SIZE", "STATE_VERSION", "MainWindow", "_default_size"]
 
 
 class MainWindow(QMainWindow):
@@ -51,7 +57,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._warm_up = warm_up
         self.panels = Panels(DatasetPanel(), ModelPanel(), TrainingPanel(), AttentionPanel(), PlaygroundPanel())
-        self.docks = self._build_docks()
+        self.docks = build_docks(self, self.panels)
         self.status = WorkbenchStatusBar(self)
         self.setStatusBar(self.status)
         self.jobs = JobController(self, self.runner, self.panels, self.status)
@@ -67,44 +73,12 @@ class MainWindow(QMainWindow):
                                           live_run=lambda: self.panels.training.live_run())
         self.stale_runs.runsInterrupted.connect(self._runs_interrupted)
         self._default_state = self.saveState(STATE_VERSION)
-        self._restore_window_state()
+        restore_window_state(self)
         self._rebuild_recent_menu()
         self._set_project(None)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     # ---- construction --------------------------------------------------------------------------
-
-    def _build_docks(self) -> dict[str, QDockWidget]:
-        self.setDockNestingEnabled(True)
-        p = self.panels
-        specs = (("dataset", "Data", p.dataset, DOCK_AREA.LeftDockWidgetArea),
-                 ("model", "Model", p.model, DOCK_AREA.LeftDockWidgetArea),
-                 ("training", "Training", p.training, DOCK_AREA.RightDockWidgetArea),
-                 ("playground", "Playground", p.playground, DOCK_AREA.RightDockWidgetArea),
-                 ("attention", "Attention", p.attention, DOCK_AREA.RightDockWidgetArea))
-        docks: dict[str, QDockWidget] = {}
-        for key, title, panel, area in specs:
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"{key}Dock")
-            dock.setWidget(panel)
-            self.addDockWidget(area, dock)
-            docks[key] = dock
-        self.splitDockWidget(docks["dataset"], docks["model"], Qt.Orientation.Vertical)
-        self.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
-        self.tabifyDockWidget(docks["playground"], docks["attention"])
-        docks["playground"].raise_()
-        size = _default_size(self.screen() or QGuiApplication.primaryScreen())
-        self.resize(size)
-        # Shares of the first-run size (Qt keeps a dock at its minimum where a share is less): on a
-        # small screen the left column keeps its third and the curves keep the larger part.
-        width, height = size.width(), size.height()
-        self.resizeDocks([docks["dataset"], docks["training"]], [width * 35 // 100, width * 65 // 100],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([docks["dataset"], docks["model"]], [height * 41 // 100, height * 59 // 100],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([docks["training"], docks["playground"]], [height * 60 // 100, height * 40 // 100],
-                         Qt.Orientation.Vertical)
-        return docks
 
     def _connect_actions(self) -> None:
         a = self.actions
@@ -192,19 +166,7 @@ class MainWindow(QMainWindow):
         self._show_read_only(store)
 
     def _show_read_only(self, store: ProjectStore | None) -> None:
-        """Training cannot save anything in a read-only project: its action says so (the panels'
-        buttons say the same); browsing, generating, attention and export stay available."""
-        reason = read_only_reason(store, "Training")
-        action = self.actions.start_training
-        action.setEnabled(not reason)
-        tip = reason or "Start training the model set up in the Model panel"
-        action.setStatusTip(tip)
-        action.setToolTip(plain_tooltip(tip))
-        if reason:
-            why = ("is open in another LM Workbench window, so it is read-only here"
-                   if store is not None and store.open_elsewhere else "is read-only")
-            self.status.showMessage(f"This project {why}: you can browse it, generate, look at attention "
-                                    "and export runs, but not change it.", 15_000)
+        window_menus.show_read_only(self, store)
 
     @Slot(list)
     def _runs_interrupted(self, names: list) -> None:
@@ -215,25 +177,10 @@ class MainWindow(QMainWindow):
 
     @Slot(QAction)
     def _open_recent(self, action: QAction) -> None:
-        path = action.data()
-        if path == "clear":
-            settings.app_settings().remove(settings.RECENT_KEY)
-            self._rebuild_recent_menu()
-        elif path:
-            self.open_project(path)
+        window_menus.open_recent(self, action)
 
     def _rebuild_recent_menu(self) -> None:
-        menu = self.actions.recent_menu
-        menu.clear()
-        recent = settings.recent_projects()
-        for path in recent:
-            action = menu.addAction(path.replace("&", "&&"))  # "&&" shows "&", not a shortcut mark
-            action.setToolTip(plain_tooltip(path))  # else the tooltip is the text, taken for HTML
-            action.setData(path)
-        if recent:
-            menu.addSeparator()
-            menu.addAction("Clear Recent Projects").setData("clear")
-        menu.setEnabled(bool(recent))
+        window_menus.rebuild_recent_menu(self)
 
     @Slot()
     def import_text(self) -> bool:
@@ -243,17 +190,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def export_run(self) -> bool:
         """Export the run selected in the Training panel into a new folder beside the chosen one."""
-        run_id = self.panels.training.selected_run()
-        if self.store is None or run_id is None:
-            errors.show_error(self, "Select a run in the Training panel first, then export it.")
-            return False
-        run = self.store.get_run(run_id)
-        parent = QFileDialog.getExistingDirectory(self, f"Export {run['name']} into folder", str(Path.home()))
-        if not parent:
-            return False
-        existing = {p.name for p in Path(parent).iterdir()} if Path(parent).is_dir() else set()
-        out = Path(parent) / _free_name(f"{run['name']}-hf", existing)
-        return self.jobs.export_run(run["name"], out) is not None
+        return window_menus.export_run(self)
 
     @Slot(object)
     def _engines_changed(self, reasons: dict) -> None:
@@ -334,17 +271,7 @@ class MainWindow(QMainWindow):
 
     def _running_work(self) -> str:
         """What closing now would stop, in words; "" when nothing the user started is running."""
-        if self.runner.is_busy("train"):
-            return ("Training is still running: it will stop and keep a checkpoint at the current step, "
-                    "so it can be resumed.")
-        task = self.data_jobs.task
-        if task is not None and task.job.is_active:
-            return f"{task.title} is still running: it will be cancelled, and nothing half-made is kept."
-        if self.jobs.active_kinds() & {"export", "import"}:
-            return "An export is still being written: closing waits for it to finish."
-        if self.runner.is_busy("interactive"):
-            return "The running job will be stopped."
-        return ""
+        return window_menus.running_work(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._stop_jobs_if_confirmed("Quit"):
@@ -358,30 +285,4 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def _save_window_state(self) -> None:
-        store = settings.app_settings()
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState(STATE_VERSION))
-
-    def _restore_window_state(self) -> None:
-        store = settings.app_settings()
-        geometry, state = store.value("window/geometry"), store.value("window/state")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, STATE_VERSION)
-
-
-def _default_size(screen: QScreen | None) -> QSize:
-    """The first-run size: DEFAULT_SIZE, made smaller where the screen's free area (less task bars)
-    is smaller, e.g. 1366x768 laptops; the saved geometry replaces it on later runs."""
-    if screen is None:
-        return DEFAULT_SIZE
-    free = screen.availableGeometry()
-    return DEFAULT_SIZE.boundedTo(QSize(free.width(), free.height() - FRAME_ALLOWANCE))
-
-
-def _free_name(stem: str, taken: set[str]) -> str:
-    name, n = stem, 2
-    while name in taken:
-        name, n = f"{stem}-{n}", n + 1
-    return name
+        save_window_state(self)

@@ -154,3 +154,21 @@ def test_a_thread_keeps_the_heartbeat_fresh_during_a_long_step(project):
     ended = store.get_run(run_id)["heartbeat"]
     time.sleep(0.2)
     assert store.get_run(run_id)["heartbeat"] == ended and store.get_run(run_id)["status"] == "finished"
+
+
+def test_a_resume_is_recorded_at_its_step_once_and_goes_with_an_abandoned_attempt(project):
+    store, run_id = project
+    store.update("runs", run_id, train_spec={"max_steps": 40})
+    recorder = RunRecorder(store, run_id, clock=Clock())
+    recorder.start(0, resumed=True)  # nothing to resume from: a fresh start is no resume point
+    for step in range(1, 21):
+        recorder.record(_step(step))
+    recorder.finish("stopped", 20)
+    for _ in range(2):  # resumed at 12 twice (the first attempt stopped before its first step)
+        RunRecorder(store, run_id, clock=Clock()).start(12, resumed=True)
+    assert [(m["step"], m["value"]) for m in store.metrics(run_id, "resume")] == [(12, 40.0)]
+    later = RunRecorder(store, run_id, clock=Clock())
+    later.start(12, resumed=True)
+    later.finish("stopped", 12)
+    RunRecorder(store, run_id, clock=Clock()).start(5, resumed=True)  # from further back: 12 was abandoned
+    assert [m["step"] for m in store.metrics(run_id, "resume")] == [5]

@@ -41,6 +41,7 @@ from workbench.core.project.retention import Held, RetentionPolicy, plan_removal
 from workbench.core.project.store import ProjectStore, now_iso
 
 STEP_METRICS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb")
+RESUME_METRIC = "resume"  # a metrics row at each step a run was resumed from; not a curve
 _SAMPLE_COLUMNS = ("run_id", "step", "prompt", "text", "created")
 
 
@@ -84,6 +85,7 @@ class RunRecorder:
         self.best_val_loss: float | None = run["best_val_loss"]
         self.best_step: int | None = None
         self.policy = RetentionPolicy.from_train_spec(run["train_spec"] if isinstance(run["train_spec"], dict) else None)
+        self.max_steps = int((run["train_spec"] or {}).get("max_steps") or 0) if isinstance(run["train_spec"], dict) else 0
         self._sizes: dict[int, int] = {}  # checkpoint row id -> bytes (a saved checkpoint does not change)
         self.last_eval: tuple[int, float] | None = None
         self._metrics: list[tuple[int, int, str, float, float]] = []
@@ -106,6 +108,11 @@ class RunRecorder:
             if resumed:
                 for table in ("metrics", "samples", "attention_snapshots"):
                     db.table(table).delete_where("run_id = ? AND step > ?", (self.run_id, step))
+                if step > 0:  # where it went on from, for the curves' markers (value: the step it aims at)
+                    db.execute("DELETE FROM metrics WHERE run_id = ? AND name = ? AND step = ?",
+                               (self.run_id, RESUME_METRIC, step))
+                    db.execute("INSERT INTO metrics (run_id, step, name, value, wall) VALUES (?, ?, ?, ?, ?)",
+                               (self.run_id, step, RESUME_METRIC, float(self.max_steps), now))
             db.execute("UPDATE runs SET status = 'running', step = ?, heartbeat = ?, message = NULL, ended = NULL, "
                        "started = COALESCE(started, ?) WHERE id = ?", (step, now, now_iso(), self.run_id))
 

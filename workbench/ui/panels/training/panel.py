@@ -4,9 +4,10 @@ Its parts live beside it: the runs table (`runs_table`), the comparison table (`
 samples by step (`samples_view`), the run actions (`run_actions`) and the hand-over of runs to the
 curves widget (`curve_feed`).
 
-While a run trains in this window the curves follow it live: `add_events` takes the batches of
-`StepLogged` / `EvalFinished` events the job runner delivers (at most 10 a second) and appends
-them. Otherwise the curves show the metrics stored for the selected runs, overlaid.
+While a run trains in this window the curves follow it live (`live_curves`): `add_events` takes
+the batches of `StepLogged` / `EvalFinished` events the job runner delivers (at most 10 a second)
+and appends them, and the other selected runs stay overlaid from the store. Otherwise the curves
+show the metrics stored for the selected runs, overlaid.
 """
 
 from __future__ import annotations
@@ -16,30 +17,25 @@ from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QTabWidget,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.ops.run_summary import run_summaries, settings_diff
 from workbench.core.project.store import ProjectStore
-from workbench.ui.panels.training.curve_feed import CurveFeed
+from workbench.ui.panels.training.curve_feed import CurveFeed, load_curves
+from workbench.ui.panels.training.layout import build_layout
+from workbench.ui.panels.training.live_curves import LiveCurves
 from workbench.ui.panels.training.run_actions import RunActions
 from workbench.ui.panels.training.run_diff import RunDiffTable
 from workbench.ui.panels.training.runs_table import RunsTable, run_cells
 from workbench.ui.panels.training.samples_view import SamplesView
-from workbench.ui.widgets.charts.data import Marker
-from workbench.ui.widgets.charts.from_store import load_run as load_run_curves
 from workbench.ui.widgets.charts.live import live_points
 from workbench.ui.widgets.charts.view import CurvesView
-from workbench.ui.widgets.forms import plain_label, section_title, set_available
-from workbench.ui.widgets.scrolling import scroll_area
+from workbench.ui.widgets.forms import plain_label, set_available
 from workbench.ui.wording import for_window
 
 NOT_RUNNING = "No training run is in progress in this window."
@@ -67,6 +63,7 @@ class TrainingPanel(QWidget):
         self._live_run: int | None = None  # the run the live job trains, once known
         self._runs_before: set[int] | None = None  # the runs there were when it started
         self._selected: list[int] = []
+        self._overlay: list[int] = []  # the runs selected when it started: they stay on the curves
         self.runs = RunsTable()
         self.filter = QLineEdit()
         self.filter.setObjectName("runFilter")
@@ -81,6 +78,7 @@ class TrainingPanel(QWidget):
         self.run_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.plot = CurvesView()  # every recorded series; its grid of plots is `lossPlot`
         self.feed = CurveFeed(self.plot)
+        self.live = LiveCurves(self.feed)
         self.diff = RunDiffTable()
         self.samples = SamplesView()
         self.info = plain_label("")
@@ -92,7 +90,7 @@ class TrainingPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopTrainingButton")
         self.stop_button.clicked.connect(self.stopRequested)
-        self._build_layout()
+        build_layout(self)
 
         self._table_timer = QTimer(self)
         self._table_timer.setInterval(TABLE_REFRESH_MS)
@@ -105,44 +103,10 @@ class TrainingPanel(QWidget):
         self.actions.cloneRequested.connect(self.cloneRequested)
         self.actions.changed.connect(self._runs_changed)
         self.samples.openRequested.connect(self.openRequested)
+        self.samples.pinChanged.connect(self._pin_changed)
+        self.actions.pinChanged.connect(self._pinned_from_menu)
         self.plot.pointClicked.connect(self.pick_step)  # a validation point: its sample and checkpoint
         self.set_job_state(running=False)
-
-    def _build_layout(self) -> None:
-        head = QHBoxLayout()
-        head.addWidget(section_title("Runs"))
-        head.addStretch(1)
-        head.addWidget(self.filter)
-        head.addWidget(self.run_button)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addLayout(head)
-        top_layout.addWidget(self.runs)
-        self.side = QTabWidget()
-        self.side.setObjectName("runSideTabs")
-        self.side.addTab(self.samples, "Samples")
-        self.side.addTab(self.diff, "Compare")
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.plot)
-        bottom.addWidget(self.side)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
-        bottom.setChildrenCollapsible(False)
-        bottom.setSizes([600, 400])  # the diff needs room for a column per run
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(top)
-        split.addWidget(bottom)
-        split.setStretchFactor(1, 2)
-        split.setSizes([130, 260])  # three or four runs stay visible above the curves on a 768 px screen
-        split.setChildrenCollapsible(False)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.info, 1)
-        buttons.addWidget(self.pause_button)
-        buttons.addWidget(self.stop_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll_area(split), 1)  # a short dock scrolls: the window must fit a laptop screen
-        layout.addLayout(buttons)
 
     # ---- project -------------------------------------------------------------------------------
 
@@ -162,8 +126,16 @@ class TrainingPanel(QWidget):
         if keep is None and runs:
             keep = runs[-1]["id"]
         summaries = run_summaries(self._store, runs) if self._store else {}
-        self.runs.set_records([(r["id"], run_cells(r, summaries.get(r["id"]))) for r in runs],
-                              select=keep if select_run is not None or not self.runs.selected_keys() else None)
+        select = keep if select_run is not None or not self.runs.selected_keys() else None
+        overlay = [k for k in self._overlay if k != select and any(r["id"] == k for r in runs)]
+        if select is not None and select == self._live_run and overlay:
+            self._overlay = []  # the live run found (or ended): shown with the runs selected before it
+            self.runs.blockSignals(True)  # one change of selection, not two
+            self.runs.set_records([(r["id"], run_cells(r, summaries.get(r["id"]))) for r in runs], select=select)
+            self.runs.blockSignals(False)
+            self.runs.select_keys([select, *overlay])
+            return
+        self.runs.set_records([(r["id"], run_cells(r, summaries.get(r["id"]))) for r in runs], select=select)
 
     def _refresh_table(self) -> None:
         self.refresh()
@@ -185,8 +157,9 @@ class TrainingPanel(QWidget):
         self.runSelected.emit(run_id)
         self._show_diff()
         self.samples.show_run(self._store, run_id)
-        if self._live:
-            return  # the curves follow the live run; the table still shows the others
+        if self._live:  # the curves follow the live run, the other selected runs beside it
+            self.live.show(self._store, self.live_run(), list(keys))
+            return
         self.show_stored_metrics(run_id)
 
     def show_stored_metrics(self, run_id: int | None) -> None:
@@ -196,7 +169,7 @@ class TrainingPanel(QWidget):
             return
         others = [k for k in self._selected if k != run_id]
         try:
-            self.feed.show([load_run_curves(self._store, key) for key in (run_id, *others)])
+            self.feed.show([load_curves(self._store, key) for key in (run_id, *others)])
             run = self._store.get_run(run_id)
         except WorkbenchError as exc:  # deleted meanwhile by another window
             self.info.setText(for_window(str(exc)))
@@ -233,6 +206,17 @@ class TrainingPanel(QWidget):
 
     # ---- samples and checkpoints from the curve --------------------------------------------------
 
+    def _pin_changed(self, _run_id: int, _step: int, _pinned: bool) -> None:
+        """A checkpoint was pinned or unpinned: redraw the curves, whose marker for it changes."""
+        if self._live:
+            self.live.show(self._store, self.live_run(), list(self._selected))
+        elif self._selected:
+            self.show_stored_metrics(self._selected[0])
+
+    def _pinned_from_menu(self, run_id: int, step: int, pinned: bool) -> None:
+        self.samples.show_run(self._store, self.samples.run_id())  # its pin button follows
+        self._pin_changed(run_id, step, pinned)
+
     def pick_step(self, step: int) -> bool:
         """A validation point (or sample) at `step` was picked: select its sample and checkpoint."""
         self.side.setCurrentWidget(self.samples)
@@ -244,8 +228,9 @@ class TrainingPanel(QWidget):
         self._live = True
         self._live_run = None
         self._runs_before = {r["id"] for r in self._store.list_runs()} if self._store else set()
+        self._overlay = list(self._selected)
         self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
-        self.feed.clear()
+        self.live.begin(self._store, self._overlay)
         self.info.setText(title)
         self._update_actions()
         self._table_timer.start()
@@ -254,8 +239,7 @@ class TrainingPanel(QWidget):
         """The live job resumes `run_id` from `from_step`: its curves so far come from the store."""
         self._live_run = run_id
         if self._store is not None:
-            self.feed.show([load_run_curves(self._store, run_id, upto_step=from_step)])
-            self.plot.add_marker(Marker(float(from_step), "resume", f"resumed at step {from_step}"))
+            self.live.follow(self._store, run_id, from_step, self._overlay)
         self.refresh(select_run=run_id)
         self._update_actions()
 
@@ -269,8 +253,7 @@ class TrainingPanel(QWidget):
 
     def add_events(self, events: Iterable[Any]) -> None:
         points = live_points(events)
-        for name, (steps, values, walls) in points.items():
-            self.plot.append(name, steps, values, walls)
+        self.live.add(points)
         if "val_loss" in points:
             self._refresh_table()
             if self._selected and self._selected[0] == self._live_run:
@@ -285,9 +268,11 @@ class TrainingPanel(QWidget):
             self._live = False
         else:
             self._live = False
+            self._overlay = [k for k in self._selected if k != run_id]  # they stay overlaid
             self._selected = []  # reload the curves from the store even if the run stays selected
+            self._live_run = run_id
             self.refresh(select_run=run_id)
-        self._live_run, self._runs_before = None, None
+        self._live_run, self._runs_before, self._overlay = None, None, []
         self._update_actions()
         self.info.setText(for_window(message))
 

@@ -1,4 +1,5 @@
-"""What the user can do with a run: resume, clone its settings, rename, delete, open its folder.
+"""What the user can do with a run: resume, clone its settings, rename, delete, open its folder,
+pin or unpin one of its checkpoints (the "Pin Checkpoint" submenu lists them when it opens).
 
 The same QActions fill the runs table's context menu and the "Run" button's menu; each is enabled
 only when it applies to the selected run, and otherwise says why in its tooltip. Rename and delete
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QWidget
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.ops.run_lifecycle import delete_run, rename_run, resumable, run_disk_usage, run_folder
+from workbench.core.project.checkpoint_history import set_pinned
 from workbench.core.project.store import ProjectStore
 from workbench.ui import crash_dialog, errors
 from workbench.ui.widgets.forms import human_count
@@ -41,11 +43,12 @@ def ask_new_name(parent: QWidget, run: dict[str, Any]) -> str | None:
 
 class RunActions(QObject):
     """`resumeRequested(run id, max steps)`, `cloneRequested(run id)`; `changed()` after a rename or
-    a delete (the table and the other panels reload)."""
+    a delete (the table and the other panels reload); `pinChanged(run id, step, pinned)`."""
 
     resumeRequested = Signal(int, int)
     cloneRequested = Signal(int)
     changed = Signal()
+    pinChanged = Signal(int, int, bool)
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -63,6 +66,11 @@ class RunActions(QObject):
         self.menu.setToolTipsVisible(True)  # a disabled action says why
         for action in self.all():
             self.menu.addAction(action)
+        self.pins = QMenu("Pin Checkpoint", self.menu)
+        self.pins.setObjectName("pinCheckpointMenu")
+        self.pins.setToolTipsVisible(True)
+        self.pins.aboutToShow.connect(self.fill_pins)
+        self.menu.addMenu(self.pins)
         self.update(None, None, False)
 
     def _action(self, text: str, name: str, slot: Any) -> QAction:
@@ -86,6 +94,11 @@ class RunActions(QObject):
             action.setEnabled(not reason)
             action.setToolTip(plain_tooltip(reason or tip))
             action.setStatusTip(reason or tip)
+        store = self._store
+        pin_reason = ("Select a run first." if run is None or store is None else
+                      "The project is read-only here." if store.read_only else "")
+        self.pins.menuAction().setEnabled(not pin_reason)
+        self.pins.menuAction().setStatusTip(pin_reason or "Keep a checkpoint whatever the retention policy removes")
 
     def _reasons(self) -> list[tuple[QAction, str, str]]:
         run, store = self._run, self._store
@@ -110,6 +123,39 @@ class RunActions(QObject):
         ]
 
     # ---- the actions ---------------------------------------------------------------------------
+
+    def fill_pins(self) -> None:
+        """List the run's checkpoints, each checked when pinned; toggling one pins or unpins it."""
+        self.pins.clear()
+        run, store = self._run, self._store
+        rows = []
+        if run is not None and store is not None:
+            try:
+                rows = store.list_checkpoints(run["id"])
+            except WorkbenchError:  # deleted meanwhile
+                rows = []
+        for row in rows:
+            loss = f" (val loss {row['val_loss']:.4g})" if row.get("val_loss") is not None else ""
+            action = self.pins.addAction(f"Step {row['step']}{loss}")
+            action.setCheckable(True)
+            action.setChecked(bool(row.get("pinned")))
+            action.setData(int(row["step"]))
+            action.toggled.connect(lambda on, step=int(row["step"]): self.pin(step, on))
+        if not rows:
+            self.pins.addAction("No checkpoint kept yet").setEnabled(False)
+
+    def pin(self, step: int, pinned: bool) -> bool:
+        """Pin (or unpin) the selected run's checkpoint of `step`; an error is shown and False."""
+        run, store = self._run, self._store
+        if run is None or store is None:
+            return False
+        try:
+            set_pinned(store, run["id"], step, pinned)
+        except WorkbenchError as exc:
+            errors.show_error(self._widget, str(exc))
+            return False
+        self.pinChanged.emit(run["id"], step, pinned)
+        return True
 
     def _resume(self) -> None:
         run = self._run

@@ -26,6 +26,7 @@ PREVIEW_CHARS = 60
 class SamplesView(QWidget):
     openRequested = Signal(str, int, int)  # "playground" | "attention", run id, checkpoint step
     stepSelected = Signal(int)
+    pinChanged = Signal(int, int, bool)  # run id, checkpoint step, pinned: its marker on the curves changes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +101,9 @@ class SamplesView(QWidget):
         self.where.setText("")
         self._update_buttons()
 
+    def run_id(self) -> int | None:
+        return self._run
+
     def steps(self) -> list[int]:
         return [self.list.item(i).data(_STEP_ROLE) for i in range(self.list.count())]
 
@@ -164,6 +168,7 @@ class SamplesView(QWidget):
             self.where.setText(str(exc))
         else:
             (self._pinned.add if pinned else self._pinned.discard)(step)
+            self.pinChanged.emit(self._run, step, pinned)
         self._update_buttons()
 
     def _open(self, target: str) -> None:
