@@ -3,9 +3,8 @@ and a dashed line at the gradient clipping threshold (every gradient norm above 
 
 What the store records and so what can be marked: checkpoints (step, val loss; `pinned` when the
 store has that column), the run's end (`finished` with "early stopped", `failed` with "became nan" /
-"became inf" and its step in the message) and every step's gradient norm before clipping. A resume
-point is not recorded (the recorder deletes the abandoned steps and writes on); the window marks the
-resumes it starts itself (`TrainingPanel.follow_run`).
+"became inf" and its step in the message), every step's gradient norm before clipping, and each
+resume point (a `resume` metrics row that `RunRecorder.start` writes at the step it resumed from).
 """
 
 from __future__ import annotations
