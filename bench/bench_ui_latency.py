@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from workbench.core.base.events import StepLogged  # noqa: E402
 
 PROBE_MS = 10
+OVERLAID, STORED_STEPS, EVAL_EVERY = 3, 20_000, 250  # finished runs shown beside the live one
 SHAKE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 
 
@@ -70,16 +71,35 @@ class StepCounter(QObject):
             self.steps += steps
 
 
-def make_project(tmp: Path) -> Path:
+def make_project(tmp: Path) -> tuple[Path, list[int]]:
+    """The bench project: tinyshakespeare, and OVERLAID finished runs of STORED_STEPS steps each with
+    every series recorded (as the store holds them), to be shown beside the live run."""
     from workbench.core.base.events import run_to_end
     from workbench.core.base.specs import DatasetSpec
     from workbench.core.ops.catalog import import_into_project
-    from workbench.core.project.store import ProjectStore
+    from workbench.core.project.store import ProjectStore, now_iso
 
     path = tmp / "bench.wbproj"
     with ProjectStore.create(path) as store:
         run_to_end(import_into_project(store, [str(SHAKE)], DatasetSpec(name="shake")))
-    return path
+        dataset = store.query("SELECT id FROM datasets")[0]["id"]
+        runs = [store.insert("runs", {
+            "name": f"stored-{i}", "dataset_id": dataset, "arch": "gpt2", "model_spec": {}, "train_spec": {},
+            "status": "finished", "step": STORED_STEPS, "dir": f"runs/stored-{i}", "created": now_iso()})
+            for i in range(OVERLAID)]
+        rng = np.random.default_rng(0)
+        steps = np.arange(1, STORED_STEPS + 1)
+        with store.transaction() as conn:
+            for i, run in enumerate(runs):
+                loss = 4.0 * np.exp(-steps / (3000 + 1000 * i)) + 1.5 + rng.normal(scale=0.05, size=steps.size)
+                dense = {"loss": loss, "lr": np.full(steps.size, 3e-4), "grad_norm": 1 + rng.random(steps.size),
+                         "tokens_per_s": 9000 + 100 * rng.random(steps.size), "memory_mb": np.full(steps.size, 800.0)}
+                rows = [(run, int(s), name, float(v), float(s)) for name, values in dense.items()
+                        for s, v in zip(steps, values, strict=True)]
+                rows += [(run, int(s), name, float(v), float(s)) for s in steps[::EVAL_EVERY]
+                         for name, v in (("val_loss", loss[s - 1] + 0.1), ("val_ppl", np.exp(loss[s - 1] + 0.1)))]
+                conn.executemany("INSERT INTO metrics (run_id, step, name, value, wall) VALUES (?, ?, ?, ?, ?)", rows)
+    return path, runs
 
 
 def percentiles(delays: list[float]) -> str:
@@ -103,9 +123,14 @@ def main() -> int:
         window = MainWindow()
         window.resize(1400, 900)
         window.show()
-        if not window.open_project(make_project(tmp)):
+        project, stored = make_project(tmp)
+        if not window.open_project(project):
             print("could not open the bench project")
             return 1
+        training = window.panels.training
+        for action in training.plot.series_actions.values():
+            action.setChecked(True)  # all seven series
+        training.runs.select_keys(stored)  # the live run is drawn over these
         probe = LoopProbe()
         counter = StepCounter()
         window.runner.jobProgress.connect(counter.on_progress)
@@ -124,7 +149,9 @@ def main() -> int:
         _run_for(app, opts.seconds)
         busy = list(probe.delays)
         rate = (counter.steps - steps_before) / (time.perf_counter() - started)
-        plotted = len(window.panels.training.plot.series("loss")[0])
+        plotted = len(training.plot.series("loss")[0])
+        overlaid = [key for key in stored if len(training.plot.series("loss", key)[0])]
+        shown = [key for key, action in training.plot.series_actions.items() if action.isChecked()]
         window.runner.stop_all(wait=True)
         window.close()
     finally:
@@ -133,6 +160,8 @@ def main() -> int:
 
     print(f"job: training in the window, 4 layers/4 heads/128 dims, context 64, batch 12; torch threads "
           f"{torch.get_num_threads()} of {os.cpu_count()} cores; {plotted:,} steps on the loss plot")
+    print(f"curves: {len(shown)} series shown; {len(overlaid)} stored runs of {STORED_STEPS:,} steps overlaid "
+          f"on the live run (goal: 7 series, {OVERLAID} runs)")
     print(f"idle:      {percentiles(idle)} over {len(idle)} ticks")
     print(f"under job: {percentiles(busy)} over {len(busy)} ticks (goal p99 <= 50 ms); {rate:.1f} steps/s")
     steps = max(50, int(rate * opts.seconds))

@@ -89,6 +89,9 @@ def test_spikes_the_clip_line_and_the_other_runs_show_while_a_run_trains(qtbot, 
                     timeout=20_000)
     live = store.get_run("live-run")["id"]
     qtbot.waitUntil(lambda: training.feed.overlaid() == [live, gpt2, lstm], timeout=20_000)
+    # the table follows the live run with the others still selected, though `live_run()` was asked
+    # (by this test, as by the stale-run watcher) before the table refreshed
+    qtbot.waitUntil(lambda: training.selected_runs() == [live, gpt2, lstm], timeout=20_000)
     qtbot.waitUntil(lambda: float(SPIKE_AT) in _kinds(training, live).get("spike", []), timeout=20_000)
     grid = training.plot.grid
     assert grid.runs[live].clip == 1.0 and grid.runs[live].name == "live-run"  # the clipping line is drawn

@@ -64,6 +64,7 @@ class TrainingPanel(QWidget):
         self._runs_before: set[int] | None = None  # the runs there were when it started
         self._selected: list[int] = []
         self._overlay: list[int] = []  # the runs selected when it started: they stay on the curves
+        self._live_selected = False  # the live run has been selected in the table once
         self.runs = RunsTable()
         self.filter = QLineEdit()
         self.filter.setObjectName("runFilter")
@@ -120,14 +121,18 @@ class TrainingPanel(QWidget):
     def refresh(self, select_run: int | None = None) -> None:
         """Reload the runs; select `select_run` (or keep the selection, or take the newest)."""
         runs = self._store.list_runs() if self._store else []
-        if select_run is None and self._live and self._live_run is None:
-            select_run = self.live_run()  # the selection follows the run that trains, once it is known
+        if select_run is None and self._live and not self._live_selected:
+            # the selection follows the run that trains, once it is known (`live_run` may have been
+            # asked before, by the stale-run watcher, so whether it was selected is kept apart)
+            select_run = self.live_run()
         keep = select_run if select_run is not None else self.runs.selected_key()
-        if keep is None and runs:
+        if keep is None and runs and not self._live:  # while training, wait for the live run instead
             keep = runs[-1]["id"]
         summaries = run_summaries(self._store, runs) if self._store else {}
         select = keep if select_run is not None or not self.runs.selected_keys() else None
         overlay = [k for k in self._overlay if k != select and any(r["id"] == k for r in runs)]
+        if select is not None and select == self._live_run:
+            self._live_selected = True
         if select is not None and select == self._live_run and overlay:
             self._overlay = []  # the live run found (or ended): shown with the runs selected before it
             self.runs.blockSignals(True)  # one change of selection, not two
@@ -227,6 +232,7 @@ class TrainingPanel(QWidget):
     def begin_live(self, title: str) -> None:
         self._live = True
         self._live_run = None
+        self._live_selected = False
         self._runs_before = {r["id"] for r in self._store.list_runs()} if self._store else set()
         self._overlay = list(self._selected)
         self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
