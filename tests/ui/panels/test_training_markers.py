@@ -138,3 +138,22 @@ def test_a_checkpoint_pinned_from_the_window_is_marked_as_pinned(window, runs_pr
     assert _kinds(training, gpt2)["pinned_checkpoint"] == [4.0]
     if where == "sample":
         assert training.samples.pin_button.isChecked()
+
+
+def test_the_table_selects_the_live_run_even_when_it_was_asked_for_first(window, runs_project):
+    """The stale-run watcher asks `live_run()` on its own timer: the table must still select the run
+    once it is known, with the runs that were selected before it still beside it."""
+    assert window.open_project(runs_project)
+    training, store = window.panels.training, window.store
+    gpt2, lstm = (store.get_run(name)["id"] for name in ("gpt2", "lstm"))
+    training.runs.select_keys([gpt2, lstm])
+    training.begin_live("Training live-run")
+    training.refresh()
+    assert training.selected_runs() == []  # no run of its own yet: nothing else is picked meanwhile
+    live = store.insert("runs", {
+        "name": "live-run", "dataset_id": store.get_dataset("words")["id"], "tokenizer_id": None, "arch": "gpt2",
+        "model_spec": {}, "train_spec": {}, "status": "running", "step": 0, "dir": "runs/live", "created": now_iso()})
+    assert training.live_run() == live  # asked before the table's next refresh
+    training.refresh()
+    assert training.selected_runs() == [live, gpt2, lstm]
+    training.end_live("stopped", None)
