@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import shiboken6
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
@@ -68,6 +69,11 @@ def run_app(project: str | None = None, demo: bool = False, argv: list[str] | No
     try:
         return app.exec()
     finally:
+        # The window and its plots go now, while Python is whole: left to the interpreter's exit,
+        # pyqtgraph's Python overrides were called from C++ destructors during finalisation and the
+        # process ended with a segmentation fault (seen with the startup probe on --demo).
+        if shiboken6.isValid(window):
+            shiboken6.delete(window)
         collector.timer.stop()
         gc.enable()  # what runs after the window (a test, the interpreter's exit) collects as usual
         hook.uninstall()

@@ -28,6 +28,8 @@ from workbench.core.base.specs import SampleSpec
 # so that only what the user typed is passed to SampleSpec (and the help shows its defaults).
 SAMPLE_DEFAULTS = SampleSpec()
 
+VIEWS = ("auto", "head", "grid", "lines", "scores")
+
 SAMPLE_FLAGS = ("max_new_tokens", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "seed",
                 "num_samples")
 
@@ -58,7 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print one JSON document with the weights")
     out.add_argument("--png", metavar="FILE",
-                     help="write a heatmap: PNG, or SVG if FILE ends in .svg (one head with --layer/--head, else a grid)")
+                     help="write a figure: PNG, or SVG if FILE ends in .svg (see --view)")
+    p.add_argument("--view", choices=VIEWS, default="auto",
+                   help="what --png draws: auto (one head with --layer and --head, else a grid), head, grid, "
+                        "lines (the head view of --layer, its --head or every head) or scores (per-head scores)")
     p.set_defaults(handler=cmd_attention)
 
 
@@ -199,6 +204,8 @@ def cmd_attention(args: argparse.Namespace) -> int:
 
     if not args.text:
         raise InvalidSpecError("--text is empty; give the text whose attention you want to see")
+    if args.view != "auto" and not args.png:
+        raise InvalidSpecError(f"--view {args.view} chooses what --png draws; add --png FILE")
     with open_project(args.project) as store:
         loaded = load_checkpoint_for_inference(store, args.run, args.checkpoint, device=args.device)
     result = extract_attention(loaded.model, loaded.tokenizer, args.text, overflow=args.overflow)
@@ -209,7 +216,7 @@ def cmd_attention(args: argparse.Namespace) -> int:
         progress_line(f"note: {result.notice}")
     title = f"{loaded.run['name']} step {loaded.step}"
     if args.png:
-        _write_png(Path(args.png), weights, result.tokens, title, layers, heads)
+        _write_png(Path(args.png), weights, result.tokens, title, layers, heads, args.view, result.weights)
     payload = {"run": loaded.run["name"], "checkpoint": loaded.step, "text": args.text,
                "tokens": list(result.tokens), "token_ids": list(result.token_ids),
                "layers": result.layers, "heads": result.heads, "layer_indices": layers, "head_indices": heads,
@@ -229,15 +236,36 @@ def cmd_attention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads: list[int]) -> None:
-    """The heatmap as a PNG (an SVG when `path` ends in .svg); a note names characters no font has."""
-    from workbench.core.attention.figures import missing_glyphs, render_grid, render_head, save_figure
+def _figure(view: str, weights, tokens, title: str, layers: list[int], heads: list[int], all_weights):
+    """The figure `--view` asks for (DESIGN.md section 5: one head with --layer/--head, else a grid)."""
+    from workbench.core.attention.figures import render_grid, render_head
+    from workbench.core.attention.views import render_lines, render_scores, text_scores
+    from workbench.core.base.errors import InvalidSpecError
+
+    if view == "auto":
+        view = "head" if len(layers) == 1 and len(heads) == 1 else "grid"
+    if view == "head":
+        if len(layers) != 1 or len(heads) != 1:
+            raise InvalidSpecError("--view head draws one head: give --layer and --head")
+        return render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")
+    if view == "lines":
+        if len(layers) != 1:
+            raise InvalidSpecError("--view lines draws the heads of one layer: give --layer")
+        return render_lines(weights[0], tokens, f"{title} · layer {layers[0]}", heads)
+    if view == "scores":
+        return render_scores(text_scores(weights if all_weights is None else all_weights),
+                             f"{title} · per-head scores on this text")
+    return render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
+
+
+def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads: list[int], view: str = "auto",
+               all_weights=None) -> None:
+    """The `--view` figure as a PNG (an SVG when `path` ends in .svg); a note names characters no
+    font has. `weights` is the selection of `layers` x `heads`, `all_weights` every head (scores)."""
+    from workbench.core.attention.figures import missing_glyphs, save_figure
     from workbench.core.base.errors import WorkbenchError
 
-    if len(layers) == 1 and len(heads) == 1:
-        figure = render_head(weights[0, 0], tokens, f"{title} · layer {layers[0]} · head {heads[0]}")
-    else:
-        figure = render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
+    figure = _figure(view, weights, tokens, title, layers, heads, all_weights)
     missing = missing_glyphs([title, *tokens])
     if missing:
         sys.stderr.write(f"note: no installed font can draw {missing[:20]!r}, shown as boxes; "

@@ -20,9 +20,11 @@ from workbench.core.project.window_lock import WindowLock
 from workbench.engine.runner import JobRunner
 from workbench.ui import about, crash_dialog, errors, project_in_use, settings, theme, window_menus
 from workbench.ui.actions import build_actions
+from workbench.ui.attention_wiring import AttentionWiring
 from workbench.ui.icons import app_icon
 from workbench.ui.jobs.controller import JobController, Panels
 from workbench.ui.jobs.dataset_controller import DatasetController
+from workbench.ui.jobs.playground_controller import PlaygroundJobs
 from workbench.ui.panels.attention.panel import AttentionPanel
 from workbench.ui.panels.dataset.panel import DatasetPanel
 from workbench.ui.panels.model.panel import ModelPanel
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.status = WorkbenchStatusBar(self)
         self.setStatusBar(self.status)
         self.jobs = JobController(self, self.runner, self.panels, self.status)
+        self.playground_jobs = PlaygroundJobs(self, self.runner, self.panels.playground)  # side by side, fill-mask, surprise
         self.actions = build_actions(self, list(self.docks.values()))
         self._connect_actions()
         self.jobs.enginesChanged.connect(self._engines_changed)
@@ -69,6 +72,7 @@ class MainWindow(QMainWindow):
                                            anchor=self.actions.export_run)
         self.panels.dataset.importRequested.connect(self.import_text)
         self.run_wiring = RunWiring(self, self.jobs, self.panels, self.docks)  # resume, clone, open a checkpoint
+        self.attention_wiring = AttentionWiring(self, self.jobs, self.panels, self.docks)  # slider, playground text
         self.stale_runs = StaleRunWatcher(lambda: self.store, lambda: self.runner.is_busy("train"), self,
                                           live_run=lambda: self.panels.training.live_run())
         self.stale_runs.runsInterrupted.connect(self._runs_interrupted)

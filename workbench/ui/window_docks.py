@@ -14,14 +14,16 @@ from workbench.ui import settings
 if TYPE_CHECKING:
     from workbench.ui.jobs.controller import Panels
 
-STATE_VERSION = 1  # bump when the docks change, so an old saved layout is not restored over them
+STATE_VERSION = 2  # bump when the docks change, so an old saved layout is not restored over them
 DEFAULT_SIZE = QSize(1360, 860)
+TALL_ENOUGH = 840  # first-run heights below this tab Training with Playground and Attention
 FRAME_ALLOWANCE = 40  # the title bar and frame the window manager adds around the window's own size
 DOCK_AREA = Qt.DockWidgetArea
 
 
 def build_docks(window: QMainWindow, p: Panels) -> dict[str, QDockWidget]:
-    """One dock per panel: Data over Model on the left; Training over Playground/Attention (tabbed)."""
+    """One dock per panel: Data over Model on the left; on the right Training over Playground and
+    Attention (those two tabbed), or all three tabbed on a screen shorter than TALL_ENOUGH."""
     window.setDockNestingEnabled(True)
     specs = (("dataset", "Data", p.dataset, DOCK_AREA.LeftDockWidgetArea),
              ("model", "Model", p.model, DOCK_AREA.LeftDockWidgetArea),
@@ -35,11 +37,18 @@ def build_docks(window: QMainWindow, p: Panels) -> dict[str, QDockWidget]:
         dock.setWidget(panel)
         window.addDockWidget(area, dock)
         docks[key] = dock
-    window.splitDockWidget(docks["dataset"], docks["model"], Qt.Orientation.Vertical)
-    window.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
-    window.tabifyDockWidget(docks["playground"], docks["attention"])
-    docks["playground"].raise_()
     size = default_size(window.screen() or QGuiApplication.primaryScreen())
+    window.splitDockWidget(docks["dataset"], docks["model"], Qt.Orientation.Vertical)
+    if size.height() < TALL_ENOUGH:
+        # A laptop screen (1366x768): split in two, the curves and the playground's tabs were each
+        # about 350 px tall and neither was usable; as tabs, each panel gets the whole column.
+        window.tabifyDockWidget(docks["training"], docks["playground"])
+        window.tabifyDockWidget(docks["playground"], docks["attention"])
+        docks["training"].raise_()
+    else:
+        window.splitDockWidget(docks["training"], docks["playground"], Qt.Orientation.Vertical)
+        window.tabifyDockWidget(docks["playground"], docks["attention"])
+        docks["playground"].raise_()
     window.resize(size)
     # Shares of the first-run size (Qt keeps a dock at its minimum where a share is less): on a
     # small screen the left column keeps its third and the curves keep the larger part.
@@ -48,9 +57,9 @@ def build_docks(window: QMainWindow, p: Panels) -> dict[str, QDockWidget]:
                        Qt.Orientation.Horizontal)
     window.resizeDocks([docks["dataset"], docks["model"]], [height * 41 // 100, height * 59 // 100],
                        Qt.Orientation.Vertical)
-    # Training two thirds: at 768 px its runs table and curves need the height more than the prompt does.
-    window.resizeDocks([docks["training"], docks["playground"]], [height * 66 // 100, height * 34 // 100],
-                       Qt.Orientation.Vertical)
+    if height >= TALL_ENOUGH:  # Training two thirds: its runs table and curves need the height most
+        window.resizeDocks([docks["training"], docks["playground"]], [height * 66 // 100, height * 34 // 100],
+                           Qt.Orientation.Vertical)
     return docks
 
 

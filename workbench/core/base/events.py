@@ -96,9 +96,30 @@ class TokenGenerated:
     prob: float
     logprob_total: float
     alternatives: tuple[tuple[str, float], ...] = ()  # (token text, probability), best first
+    # The same alternatives seen through the sampler (repetition penalty, temperature, top-k, top-p,
+    # min-p): what each was really drawn with. Empty where the producer did not compute them.
+    prob_sampled: float | None = None  # the chosen token's probability after the sampler
+    alternatives_sampled: tuple[float, ...] = ()  # aligned with `alternatives`
+    # Each alternative as text to continue from (decoded, not the display form with "·" for space):
+    # the playground's branching prompts with it.
+    alternative_texts: tuple[str, ...] = ()
     # With generate(..., return_attention=True): float16 numpy [layers, heads, keys], the attention of
     # the step that produced this token over the window it saw (prompt and earlier output).
     attention: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class GenerationTimed:
+    """Yielded by the window's generation job as the text ends: the playground's final figures, timed
+    where the tokens are made (the window only sees them in batches, at its redraw rate)."""
+
+    tokens: int
+    first_token_s: float  # from the job's start (loading the weights included) to the first token
+    seconds: float  # from the first token to the last
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        return (self.tokens - 1) / self.seconds if self.tokens > 1 and self.seconds > 0 else None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from workbench.core.base.events import TokenGenerated
 from workbench.core.base.specs import SampleSpec
 from workbench.core.inference.models import context_size, is_masked_lm, make_stepper
 from workbench.core.inference.sampling import choose_token, process_logits
+from workbench.core.inference.token_probs import TokenTexts, sampler_view
 from workbench.core.models.attention_hooks import eager_attention, is_hf_model, place_model, unwrap
 from workbench.core.tokenizers.protocol import Tokenizer
 
@@ -92,6 +93,7 @@ def _sample_one(stepper, tokenizer: Tokenizer, prompt_ids: list[int], spec: Samp
     banned = _unsampled_specials(tokenizer, eos) if spec.temperature > 0 else None
     decoder = _ContinuationDecoder(tokenizer, prompt_ids[-1:])
     names = _TokenNames(tokenizer)
+    texts = TokenTexts(tokenizer)
     seen = list(prompt_ids)
     generated: list[int] = []
     emitted = ""
@@ -103,8 +105,9 @@ def _sample_one(stepper, tokenizer: Tokenizer, prompt_ids: list[int], spec: Samp
         seen_tensor = (torch.tensor(seen, dtype=torch.long, device=logits.device)
                        if spec.repetition_penalty != 1.0 else None)
         allowed = logits if banned is None else logits.index_fill(-1, banned, float("-inf"))
-        token = choose_token(process_logits(allowed, seen_tensor, spec), spec, generator)  # before top-k/top-p
-        prob, alternatives = _model_probabilities(logits, token, names)
+        processed = process_logits(allowed, seen_tensor, spec)
+        token = choose_token(processed, spec, generator)
+        prob, alternatives, top_ids = _model_probabilities(logits, token, names)
         logprob_total += math.log(max(prob, 1e-45))
         finished = token == eos or index == spec.max_new_tokens - 1
         if token != eos:
@@ -119,7 +122,7 @@ def _sample_one(stepper, tokenizer: Tokenizer, prompt_ids: list[int], spec: Samp
         emitted += piece
         yield TokenGenerated(sample=sample, index=index, token_id=token, text=piece, prob=prob,
                              logprob_total=logprob_total, alternatives=alternatives,
-                             attention=stepper.attention)
+                             attention=stepper.attention, **sampler_view(processed, token, top_ids, spec, texts))
         if finished:
             break
         logits = stepper.advance(token)
@@ -135,11 +138,12 @@ def _unsampled_specials(tokenizer: Tokenizer, eos: int | None) -> torch.Tensor |
 
 
 def _model_probabilities(logits: torch.Tensor, token: int,
-                         names: _TokenNames) -> tuple[float, tuple[tuple[str, float], ...]]:
+                         names: _TokenNames) -> tuple[float, tuple[tuple[str, float], ...], list[int]]:
     probs = logits.softmax(-1)
     top_values, top_ids = torch.topk(probs, min(ALTERNATIVES, probs.numel()))
-    alternatives = tuple((names[i], p) for i, p in zip(top_ids.tolist(), top_values.tolist(), strict=True))
-    return float(probs[token]), alternatives
+    ids = top_ids.tolist()
+    alternatives = tuple((names[i], p) for i, p in zip(ids, top_values.tolist(), strict=True))
+    return float(probs[token]), alternatives, ids
 
 
 class _TokenNames(dict):

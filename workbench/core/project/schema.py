@@ -136,7 +136,30 @@ V4 = """
 ALTER TABLE checkpoints ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+V5 = """
+-- branching in the playground (issue 14): one tree per generation from the window; its samples are
+-- root nodes, and a branch continues its parent from token `at_token` with another token instead
+CREATE TABLE branch_trees (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    checkpoint TEXT NOT NULL,          -- latest | best | STEP | live, as the chooser offered it
+    prompt TEXT NOT NULL,
+    settings TEXT NOT NULL,            -- JSON SampleSpec
+    created TEXT NOT NULL
+);
+CREATE TABLE branch_nodes (
+    id INTEGER PRIMARY KEY,
+    tree_id INTEGER NOT NULL REFERENCES branch_trees(id) ON DELETE CASCADE,
+    parent_id INTEGER REFERENCES branch_nodes(id) ON DELETE CASCADE,
+    at_token INTEGER,                  -- position (in the parent's text, 0 = first generated token) of the
+                                       -- token this branch replaces; NULL for a sample
+    tokens TEXT NOT NULL,              -- JSON list of tokens: text, probabilities, alternatives
+    created TEXT NOT NULL
+);
+CREATE INDEX branch_nodes_tree ON branch_nodes (tree_id)
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.base.events import Notice
+from workbench.core.base.events import GenerationTimed, Notice, TokenGenerated
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +142,42 @@ class CheckpointUsed:
 
 def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any) -> Iterator[Any]:
     """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts."""
+    started = time.perf_counter()
     load, generate, choose_num_threads = load_generation()
     choose_num_threads()
     loaded = load(store, run, checkpoint)
     yield CheckpointUsed(run, int(loaded.step))
     yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
-    return (yield from generate(loaded.model, loaded.tokenizer, prompt, spec))
+    with heavy_imports():
+        from workbench.core.inference.prompt_window import prompt_notice
+    notice = prompt_notice(loaded.model, loaded.tokenizer, prompt)  # a cut or empty prompt, said in the panel
+    if notice:
+        yield Notice(notice, level="warning")
+    return (yield from timed(generate(loaded.model, loaded.tokenizer, prompt, spec), started))
+
+
+def timed(tokens: Iterator[Any], started: float) -> Iterator[Any]:
+    """Pass the events on, then say how fast the tokens came (`GenerationTimed`)."""
+    first = last = 0.0
+    count = 0
+    gen = iter(tokens)
+    try:
+        while True:
+            try:
+                event = next(gen)
+            except StopIteration as done:
+                if count:
+                    yield GenerationTimed(count, first - started, last - first)
+                return done.value
+            if isinstance(event, TokenGenerated):
+                last = time.perf_counter()
+                first = first or last
+                count += 1
+            yield event
+    finally:  # stopped: close the generation now, as `yield from` would (its `finally` runs at once)
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
 
 
 def attention_job(store: Any, run: str, text: str, checkpoint: str = "latest") -> Iterator[Any]:
@@ -159,6 +190,20 @@ def attention_job(store: Any, run: str, text: str, checkpoint: str = "latest") -
     yield CheckpointUsed(run, int(loaded.step))
     yield Notice(f"Computing attention at step {loaded.step}…", level="info")
     return extract(loaded.model, loaded.tokenizer, text)
+
+
+def head_scores_job(store: Any, run: str, text: str, checkpoint: str = "latest") -> Iterator[Any]:
+    """Every head's scores under the run's `checkpoint` (induction on repeated random tokens, the
+    others on `text` when it is not empty); returns a `HeadScores`."""
+    load, _extract, choose_num_threads = load_attention()
+    with heavy_imports():
+        from workbench.core.attention.head_scores import head_scores
+    choose_num_threads()
+    yield Notice(f"Loading {run!r}…", level="info")
+    loaded = load(store, run, checkpoint)
+    yield CheckpointUsed(run, int(loaded.step))
+    yield Notice(f"Scoring the heads at step {loaded.step}…", level="info")
+    return head_scores(loaded.model, loaded.tokenizer, text or None)
 
 
 def export_job(store: Any, run: str, out: str | Path) -> Iterator[Any]:

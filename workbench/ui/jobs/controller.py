@@ -83,6 +83,7 @@ class JobController(QObject):
         panels.playground.generateRequested.connect(self.start_generation)
         panels.playground.stopRequested.connect(self.stop_generation)
         panels.attention.attentionRequested.connect(self.start_attention)
+        panels.attention.headScoresRequested.connect(self.start_head_scores)
         status.set_device(self.device)
 
     @property
@@ -175,6 +176,13 @@ class JobController(QObject):
 
     def run_attention(self, factory: Factory) -> Job | None:
         return self._start("attention", "interactive", factory, "attention")
+
+    @Slot(str, str, str)
+    def start_head_scores(self, run: str, checkpoint: str, text: str) -> Job | None:
+        if self.store is None:
+            return None
+        factory = functools.partial(backends.head_scores_job, self.store, run, text, checkpoint)
+        return self._start("head-scores", "interactive", factory, "head scores")
 
     # ---- importing and exporting ---------------------------------------------------------------
 
@@ -292,6 +300,8 @@ class JobController(QObject):
                 if used is not None:
                     self.panels.attention.show_checkpoint_used(used.run, used.step)
             self.status.clearMessage()
+        elif kind == "head-scores" and outcome == "finished" and result is not None:
+            self.panels.attention.show_head_scores(result)
         elif kind == "import" and outcome == "finished":
             self.status.showMessage(f"Imported dataset {result['name']!r}.", 8000)
             self.refresh_panels()

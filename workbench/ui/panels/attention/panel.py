@@ -21,12 +21,18 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import ProjectStore
+from workbench.ui.panels.attention.export import ExportButton
+from workbench.ui.panels.attention.head_view import HeadView
+from workbench.ui.panels.attention.map_view import MapView
+from workbench.ui.panels.attention.overview import HeadOverview
+from workbench.ui.panels.attention.timeline import CheckpointTimeline, StepAttention, has_no_attention
 from workbench.ui.widgets.checkpoint_choices import ChoicesWatch, checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.widgets.heatmap import AttentionHeatmap
@@ -40,6 +46,7 @@ class AttentionPanel(QWidget):
     checkpoint as `--checkpoint` takes it ("latest", "best", a step)."""
 
     attentionRequested = Signal(str, str, str)
+    headScoresRequested = Signal(str, str, str)  # run, checkpoint, text (may be empty): `show_head_scores`
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,13 +98,42 @@ class AttentionPanel(QWidget):
         view.addWidget(self.head)
         view.addWidget(self.show_button)
         view.addWidget(self.used, 1)  # beside the button that computed the map: seen without scrolling
+        # Where the views live (tab order is the user's path: one map, all heads, lines, scores).
+        # `slider_row` is the row above the tabs for the checkpoint slider and its play button;
+        # `head_view_page` holds the head view (text twice, lines per attended token).
+        self.slider_row = QHBoxLayout()
+        self.map_page = QWidget()
+        self.grid_page = QWidget()
+        self.head_view_page = QWidget()
+        self.scores_page = QWidget()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("attentionTabs")
+        self.tabs.setDocumentMode(True)
+        for page, title in ((self.map_page, "Map"), (self.grid_page, "All heads"),
+                            (self.head_view_page, "Head view"), (self.scores_page, "Scores")):
+            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+            self.tabs.addTab(page, title)
+        self.map_view = MapView(self.heatmap)
+        self.map_page.layout().addWidget(self.map_view)
+        self.overview = HeadOverview(self.tabs, self.grid_page, self.scores_page)
+        self.overview.openHead.connect(self.open_head)
+        self.overview.computeRequested.connect(self.request_head_scores)
+        self.marked_from: int | None = None  # first generated token of a playground text (marked)
+        self.head_view = HeadView()
+        self.head_view_page.layout().addWidget(self.head_view)
+        self.timeline = CheckpointTimeline(lambda: self._store, self.run, self.text_edit)
+        self.slider_row.addWidget(self.timeline, 1)
+        self.export_button = ExportButton(self)  # the view shown, as PNG or SVG
+        self.slider_row.addWidget(self.export_button)
+        self.timeline.shown.connect(self._show_step)
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(self.text_edit)
         layout.addLayout(view)
-        layout.addWidget(self.heatmap, 1)
+        layout.addLayout(self.slider_row)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.notice)
         QVBoxLayout(self).addWidget(scroll_area(body))  # the tabbed dock may be shorter than the map needs
 
@@ -105,6 +141,7 @@ class AttentionPanel(QWidget):
         self.snapshot.currentIndexChanged.connect(self._load_snapshot)
         self.layer.valueChanged.connect(self._render)
         self.head.currentIndexChanged.connect(self._render)
+        self.map_view.scaleChanged.connect(self._render)
         self.watch = ChoicesWatch(self, lambda: self._store)  # runs paused or saved by other processes
         self.watch.changed.connect(self.refresh)
         self._update_button()
@@ -125,6 +162,7 @@ class AttentionPanel(QWidget):
             fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, self._checkpoint_run))
             self._update_snapshot_list()
             self._update_button()
+        self.timeline.refresh()
         self.watch.mark_seen()
 
     def _run_changed(self) -> None:
@@ -155,6 +193,18 @@ class AttentionPanel(QWidget):
         """Say which weights computed the map now shown (a "latest" can move while a run trains)."""
         self.used.setText(f"Used run {run}, checkpoint step {step}.")
 
+    def _show_step(self, item: StepAttention) -> None:
+        """A step of the checkpoint slider (computed now or cached before)."""
+        self.show_attention(item.weights, item.tokens, item.notice)
+        self.show_checkpoint_used(item.run, item.step)
+
+    def mark_generated(self, first: int | None, notice: str = "") -> None:
+        """Mark tokens from `first` on as generated (a playground text shown here), with a notice."""
+        self.marked_from = first
+        if notice:
+            self.notice.setText(notice)
+        self._render()
+
     def set_attention_available(self, available: bool, reason: str = "") -> None:
         self._engine_missing = "" if available else reason
         self._update_button()
@@ -166,6 +216,7 @@ class AttentionPanel(QWidget):
             raise WorkbenchError(f"the attention map has shape {weights.shape} for {len(tokens)} tokens; "
                                  "it cannot be shown")
         self._weights, self._tokens = weights, list(tokens)
+        self.marked_from = None  # `mark_generated` sets it again for a playground text
         self._showing_snapshot = False
         self.used.setText("")
         layers, heads = weights.shape[:2]
@@ -183,7 +234,19 @@ class AttentionPanel(QWidget):
         self.head.setCurrentIndex(max(index, 0))
         self.head.blockSignals(False)
         self.notice.setText(notice)
+        self.map_view.set_all_weights(weights)
+        self.overview.set_weights(weights)
         self._render()
+
+    def open_head(self, layer: int, head: int) -> None:
+        """Show one head in the Map tab (a click in the grid or the scores)."""
+        self.layer.setValue(min(layer, self.layer.maximum()))
+        self.head.setCurrentIndex(max(0, self.head.findData(head)))
+        self.tabs.setCurrentWidget(self.map_page)
+
+    def show_head_scores(self, scores: Any) -> None:
+        """A `HeadScores` from the head scores job."""
+        self.overview.show_scores(scores)
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -197,6 +260,14 @@ class AttentionPanel(QWidget):
         self.attentionRequested.emit(self.run.currentData(), self.checkpoint.currentData() or "latest", text)
         return True
 
+    def request_head_scores(self) -> bool:
+        if not self.overview.scores_view.compute_button.isEnabled():
+            return False
+        self.overview.scores_view.summary.setText("Computing head scores…")
+        self.headScoresRequested.emit(self.run.currentData(), self.checkpoint.currentData() or "latest",
+                                      self.text_edit.toPlainText())
+        return True
+
     def _update_button(self) -> None:
         reason = self._engine_missing or ("" if self.run.count() else "Train a run first: attention needs a model.")
         name = self.run.currentData()
@@ -204,7 +275,11 @@ class AttentionPanel(QWidget):
                 "SELECT 1 FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.name = ? LIMIT 1", (name,)):
             reason = (f"{name} has no checkpoint yet: attention of a typed text needs one (a run saves its "
                       "first at its first evaluation).")
+        if not reason and has_no_attention(self._store, name):
+            reason = f"{name} is an LSTM, which has no attention: choose a GPT-2, Llama or BERT run."
+            self.notice.setText(reason)  # said in the panel, not only in a tooltip
         set_available(self.show_button, not reason, reason, "Compute the attention of the typed text")
+        self.overview.set_available(not reason, reason)
 
     # ---- saved snapshots -----------------------------------------------------------------------
 
@@ -245,7 +320,7 @@ class AttentionPanel(QWidget):
         path = self.snapshot.currentData()
         if self._store is None or not path:
             self._weights, self._tokens = np.zeros((0, 0, 0, 0), dtype=np.float32), []
-            self.heatmap.clear_matrix()
+            self.map_view.clear()
             self.notice.setText("")
             return
         try:
@@ -259,10 +334,12 @@ class AttentionPanel(QWidget):
         self._showing_snapshot = True
 
     def _render(self) -> None:
+        self.head_view.set_attention(self._weights, self._tokens, self.layer.value(), self.marked_from)
         if not self._weights.size:
-            self.heatmap.clear_matrix()
+            self.map_view.clear()
             return
-        layer = self._weights[self.layer.value()].astype(np.float32)
+        layer = self._weights[self.layer.value()]
         head = self.head.currentData()
-        matrix = layer.mean(axis=0) if head in (None, MEAN) else layer[head]
-        self.heatmap.set_matrix(matrix, self._tokens)
+        # one head: convert only its map (all 12 heads of a 1024-token layer would be 48 MB of float32)
+        matrix = layer.mean(axis=0, dtype=np.float32) if head in (None, MEAN) else layer[head].astype(np.float32)
+        self.map_view.show_matrix(matrix, self._tokens)

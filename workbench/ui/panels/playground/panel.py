@@ -8,28 +8,39 @@ each generation the panel says which run and step it used (`generationCheckpoint
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from secrets import randbelow
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from workbench.core.base.errors import InvalidSpecError
-from workbench.core.base.events import TokenGenerated
+from workbench.core.base.events import GenerationTimed, Notice, TokenGenerated
 from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore
+from workbench.ui.panels.playground.branches import BranchExplorer
+from workbench.ui.panels.playground.fill_mask import FillMaskTab
+from workbench.ui.panels.playground.history import HistoryView
+from workbench.ui.panels.playground.live_figures import LiveFigures
+from workbench.ui.panels.playground.recorder import GenerationRecorder
+from workbench.ui.panels.playground.sampler_form import SamplerForm
+from workbench.ui.panels.playground.show_attention import ShowAttentionButton
+from workbench.ui.panels.playground.side_by_side import SideBySideView
+from workbench.ui.panels.playground.surprise import SurpriseTab
 from workbench.ui.widgets.checkpoint_choices import ChoicesWatch, checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
+from workbench.ui.widgets.plain_text import tooltip_text
 from workbench.ui.wording import for_window
 
 NOT_GENERATING = "Nothing is being generated."
@@ -51,6 +62,7 @@ class PlaygroundPanel(QWidget):
         self._prompt = ""
         self._tokens = 0
         self._requested = 0  # tokens asked for by the generation now shown
+        self.recorder = GenerationRecorder()  # the history's entry for the generation now shown
 
         self.run = QComboBox()
         self.run.setObjectName("playgroundRunCombo")
@@ -64,28 +76,11 @@ class PlaygroundPanel(QWidget):
         self.prompt_edit.setPlaceholderText("Type the start of a text; the model continues it (Ctrl+Enter)")
         self.prompt_edit.setMaximumHeight(90)
         self.prompt_edit.setMinimumHeight(44)  # two lines: the dock must fit under the curves on a laptop screen
-        defaults = SampleSpec()
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(1, 100_000)
-        self.max_tokens.setValue(defaults.max_new_tokens)
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 5.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(defaults.temperature)  # the command line's default too: one place
-        self.temperature.setToolTip("0 always picks the most likely token; higher is more adventurous")
-        self.top_k = QSpinBox()
-        self.top_k.setRange(0, 100_000)
-        self.top_k.setSpecialValueText("off")
-        self.top_p = QDoubleSpinBox()
-        self.top_p.setRange(0.01, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setValue(defaults.top_p)
-        self.seed = QSpinBox()
-        self.seed.setObjectName("playgroundSeed")
-        self.seed.setRange(-1, 2**31 - 1)
-        self.seed.setValue(-1)
-        self.seed.setSpecialValueText("random")
-        self.seed.setToolTip("The same seed, prompt and settings give the same text; 'random' picks a new one each time")
+        self.form = SamplerForm()
+        self.form.problem.connect(self._show_problem)
+        # the boxes by their old names: MainWindow, tests and other parts read them
+        self.max_tokens, self.temperature, self.seed = self.form.max_tokens, self.form.temperature, self.form.seed
+        self.top_k, self.top_p = self.form.top_k, self.form.top_p
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.clicked.connect(self.request_generation)
@@ -108,40 +103,71 @@ class PlaygroundPanel(QWidget):
         source = QFormLayout()
         source.addRow("Run", self.run)
         source.addRow("Checkpoint", self.checkpoint)
-        knobs = QHBoxLayout()
-        for label, box in (("Tokens", self.max_tokens), ("Temperature", self.temperature),
-                           ("Top-k", self.top_k), ("Top-p", self.top_p), ("Seed", self.seed)):
-            knobs.addWidget(plain_label(label, wrap=False))
-            knobs.addWidget(box)
-        knobs.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.problem, 1)
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
+        self.show_attention_button = ShowAttentionButton(  # the window wires `requested` (attention_wiring.py)
+            self.output, lambda: (self.run.currentData(), self.checkpoint.currentData(), self._prompt))
+        buttons.addWidget(self.show_attention_button)
         layout = QVBoxLayout(self)
         layout.addLayout(source)
         layout.addWidget(self.prompt_edit)
-        layout.addLayout(knobs)
+        layout.addWidget(self.form)
         layout.addLayout(buttons)
-        layout.addWidget(self.output, 1)
+        # The views of a generation, one tab each: other parts add theirs with `add_view`.
+        self.views = QTabWidget()
+        self.views.setObjectName("playgroundViews")
+        self.views.setDocumentMode(True)
+        self.history = HistoryView()
+        self.history.restoreRequested.connect(self.restore_generation)
+        self.views.addTab(self.history, "History")  # stays last: `add_view` inserts before it
+        self.add_view(self.output, "Text")
+        self.branches = BranchExplorer()  # tokens coloured by probability, the branch tree, the samples
+        self.add_view(self.branches, "Tokens")
+        self.add_view(self.branches.samples, "Samples")
+        self.generateRequested.connect(self.branches.requested)  # before the window's controller: it learns first
+        self.branches.branchRequested.connect(self.request_branch)
+        self.side_by_side = SideBySideView(lambda: (self.prompt_edit.toPlainText(), self.sample_spec()))
+        self.fill_mask = FillMaskTab()  # Generate fills masks for a BERT run (`fill_mask.route`)
+        self.surprise = SurpriseTab(lambda: (self.run.currentData(), self.checkpoint.currentData()))
+        for view, title in ((self.side_by_side, "Side by side"), (self.fill_mask, "Fill mask"),
+                            (self.surprise, "Surprise")):
+            self.add_view(view, title)
+        layout.addWidget(self.views, 1)
+        self.figures = LiveFigures(self)
         ending = QHBoxLayout()  # one line: the dock shares the screen's height with the curves
         ending.addWidget(self.summary, 1)
+        ending.addWidget(self.figures.label)
         ending.addWidget(self.used, 1)
         layout.addLayout(ending)
         self.watch = ChoicesWatch(self, lambda: self._store)  # runs paused or saved by other processes
         self.watch.changed.connect(self.refresh)
         self._update_buttons()
 
+    def add_view(self, widget: QWidget, title: str) -> int:
+        """Add a tab below the prompt (Samples, Side by side, Fill mask, Surprise ...), before History."""
+        return self.views.insertTab(self.views.indexOf(self.history), widget, title)
+
+    def show_view(self, widget: QWidget) -> None:
+        """Bring the tab holding `widget` to the front."""
+        index = self.views.indexOf(widget)
+        if index >= 0:
+            self.views.setCurrentIndex(index)
+
     # ---- inputs from MainWindow ----------------------------------------------------------------
 
     def set_project(self, store: ProjectStore | None) -> None:
         self._store = store
+        self.history.set_project(store)
+        self.branches.set_project(store)
         self.refresh()
 
     def refresh(self) -> None:
         runs = self._store.list_runs() if self._store else []
         fill_run_combo(self.run, [r for r in runs if r["id"] in self._runs_with_checkpoints()])
         self._load_checkpoints()
+        self.side_by_side.set_store(self._store)
         self.watch.mark_seen()
         self._update_buttons()
 
@@ -155,6 +181,8 @@ class PlaygroundPanel(QWidget):
     def show_checkpoint_used(self, run: str, step: int) -> None:
         """Say which weights the generation now shown runs on (a "latest" can move while a run trains)."""
         self.used.setText(f"Used run {run}, checkpoint step {step}.")
+        self.recorder.used(run, step)
+        self.show_attention_button.used_step = step
 
     def select_run(self, name: str) -> bool:
         """Pick the run called `name` when the list has it (it has once the run has a checkpoint)."""
@@ -175,6 +203,7 @@ class PlaygroundPanel(QWidget):
 
     def set_generating(self, generating: bool) -> None:
         self._generating = generating
+        self.show_attention_button.set_generating(generating)
         self._update_buttons()
 
     # ---- output --------------------------------------------------------------------------------
@@ -184,10 +213,14 @@ class PlaygroundPanel(QWidget):
         self.output.clear()
         self.summary.setText("")
         self.used.setText("")
+        self.show_attention_button.used_step = None  # known again once the new generation has loaded
         self._sample = -1
         self._prompt = prompt
         self._tokens = 0
         self._requested = self.max_tokens.value()
+        self.recorder.begin()
+        self.branches.begin()
+        self.figures.begin()
         self.append_text(prompt)
 
     def finish_output(self, outcome: str) -> None:
@@ -201,12 +234,26 @@ class PlaygroundPanel(QWidget):
             self.summary.setText(f"{count}: the model ended the text with its end-of-text token.")
         else:
             self.summary.setText(f"{count}.")
+        problem = self.recorder.finish(self._store, outcome)
+        if problem:
+            self.problem.setText(problem)
+        self.history.refresh()
+        problem = self.branches.finish(self._store, outcome)
+        if problem:
+            self.problem.setText(problem)
 
     def add_events(self, events: Iterable[Any]) -> None:
-        pieces = []
+        events = tuple(events)  # read twice: here and by the branch explorer
+        self.branches.add(events)
+        pieces, before = [], self._tokens
         for event in events:
+            if isinstance(event, Notice) and event.level == "warning":
+                self.problem.setText(for_window(event.message))  # e.g. a prompt cut to the context
+            if isinstance(event, GenerationTimed):
+                self.figures.timed(event.tokens, event.first_token_s, event.seconds)
             if not isinstance(event, TokenGenerated):
                 continue
+            self.recorder.add(event)
             if event.sample != self._sample:
                 self._sample = event.sample
                 if event.sample > 0:
@@ -215,6 +262,7 @@ class PlaygroundPanel(QWidget):
             self._tokens += 1
         if pieces:
             self.append_text("".join(pieces))
+        self.figures.add(self._tokens - before)
 
     def append_text(self, text: str) -> None:
         cursor = self.output.textCursor()
@@ -226,14 +274,38 @@ class PlaygroundPanel(QWidget):
     # ---- requests ------------------------------------------------------------------------------
 
     def sample_spec(self) -> SampleSpec:
-        seed = self.seed.value()
-        return SampleSpec(max_new_tokens=self.max_tokens.value(), temperature=round(self.temperature.value(), 3),
-                          top_k=self.top_k.value(), top_p=round(self.top_p.value(), 3),
-                          seed=None if seed < 0 else seed)
+        return self.form.spec()
+
+    def restore_generation(self, prompt: str, spec: SampleSpec, text: str) -> None:
+        """Put a history entry back: its prompt and settings into the editor, its text into the output."""
+        self.prompt_edit.setPlainText(prompt)
+        self.form.set_spec(spec)
+        self.output.setPlainText(prompt + text)
+        self.summary.setText("Restored from the history.")
+        self.show_view(self.output)
+
+    def request_branch(self, run: str, checkpoint: str, prompt: str, spec: SampleSpec) -> bool:
+        """Continue a saved text with another token (the Tokens tab): a generation like any other."""
+        if not self.generate_button.isEnabled():
+            self.problem.setText(tooltip_text(self.generate_button.toolTip()))
+            return False
+        self.problem.setText("")
+        self.recorder.requested(prompt, spec)
+        self.generateRequested.emit(run, checkpoint, prompt, spec)
+        return True
+
+    def _show_problem(self, text: str) -> None:
+        self.problem.setText(text)
 
     def request_generation(self) -> bool:
         if not self.generate_button.isEnabled():
             return False
+        routed = self.fill_mask.intercept(self._store, self.run.currentData(), self.checkpoint.currentData(),
+                                          self.prompt_edit.toPlainText())
+        if routed is not None:  # a BERT run fills masks; [MASK] typed for a causal run is refused
+            started, problem = routed
+            self.problem.setText(problem)
+            return started
         spec = self.sample_spec()
         try:
             spec.validate()
@@ -241,6 +313,9 @@ class PlaygroundPanel(QWidget):
             self.problem.setText(for_window(str(exc)))
             return False
         self.problem.setText("")
+        if spec.seed is None:  # drawn here, so the history can repeat the text
+            spec = replace(spec, seed=randbelow(2**31))
+        self.recorder.requested(self.prompt_edit.toPlainText(), spec)
         self.generateRequested.emit(self.run.currentData(), self.checkpoint.currentData(),
                                     self.prompt_edit.toPlainText(), spec)
         return True
@@ -257,3 +332,4 @@ class PlaygroundPanel(QWidget):
             reason = ""
         set_available(self.generate_button, not reason, reason, "Continue the prompt with the chosen run (Ctrl+Enter)")
         set_available(self.stop_button, self._generating, NOT_GENERATING, "Stop generating")
+        self.surprise.set_available(not reason, reason)

@@ -1,0 +1,92 @@
+"""Head scores: each score on maps built to have exactly that pattern, and on a real tiny model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from workbench.core.attention.head_scores import choose_period, head_scores, repeated_random_ids
+from workbench.core.attention.scores import (
+    HeadScores,
+    first_token_score,
+    induction_score,
+    normalised_entropy,
+    previous_token_score,
+)
+from workbench.core.base.errors import InvalidSpecError, WorkbenchError
+
+
+def causal_uniform(size: int) -> np.ndarray:
+    return np.tril(np.ones((size, size))) / np.arange(1, size + 1)[:, None]
+
+
+def one_hot_rows(size: int, targets: list[int]) -> np.ndarray:
+    w = np.zeros((size, size), dtype=np.float32)
+    w[np.arange(size), targets] = 1.0
+    return w
+
+
+def test_each_score_finds_its_own_pattern_and_not_the_others():
+    size, period = 12, 6
+    previous = one_hot_rows(size, [0] + list(range(size - 1)))
+    sink = one_hot_rows(size, [0] * size)
+    # induction: position period + j looks at j + 1 (the token after the earlier copy); others at themselves
+    induction = one_hot_rows(size, [i if i < period else i - period + 1 for i in range(size)])
+    stack = np.stack([previous, sink, induction, causal_uniform(size)])
+    np.testing.assert_allclose(previous_token_score(stack), [1, 1 / 11, 0, np.mean(1 / np.arange(2, 13))],
+                               rtol=1e-6)
+    np.testing.assert_allclose(first_token_score(stack)[:2], [1 / 11, 1])
+    np.testing.assert_allclose(induction_score(stack, period)[[0, 1, 2]], [0, 0, 1])
+    np.testing.assert_allclose(normalised_entropy(stack), [0, 0, 0, 1], atol=1e-6)
+
+
+def test_induction_needs_two_copies():
+    with pytest.raises(InvalidSpecError, match="two copies"):
+        induction_score(np.eye(5), 3)
+
+
+def test_induction_heads_are_listed_strongest_first():
+    scores = HeadScores(induction=np.array([[0.1, 0.5], [0.9, 0.2]]), previous_token=np.zeros((2, 2)),
+                        first_token=np.zeros((2, 2)), entropy=np.zeros((2, 2)), period=8)
+    assert scores.induction_heads() == [(1, 0, 0.9), (0, 1, 0.5)]
+    with pytest.raises(InvalidSpecError, match="unknown head score"):
+        scores.score("nope")
+
+
+class Chars:
+    vocab_size = 40
+    special_tokens = {"<eos>": 0}
+    eos_token_id = 0
+    mask_token_id = None
+
+    def encode(self, text: str) -> list[int]:
+        return [1 + ord(c) % 39 for c in text]
+
+    def token_text(self, token_id: int) -> str:
+        return chr(token_id + 60)
+
+
+def test_random_copies_are_distinct_ordinary_tokens_twice():
+    ids = repeated_random_ids(Chars(), 20, seed=3)
+    assert ids[:20] == ids[20:] and len(set(ids[:20])) == 20 and 0 not in ids
+    assert choose_period(64, Chars()) == 32 and choose_period(1024, Chars()) == 39
+
+
+def test_scores_of_a_tiny_model_have_one_value_per_layer_and_head():
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=40, n_positions=32, n_layer=2, n_head=3, n_embd=24)).eval()
+    scores = head_scores(model, Chars(), "the king speaks")
+    assert scores.period == 16 and scores.text_tokens == 15
+    for name in ("induction", "previous_token", "first_token", "entropy"):
+        values = scores.score(name)
+        assert values.shape == (2, 3) and np.all((values >= 0) & (values <= 1 + 1e-6)), name
+    assert head_scores(model, Chars()).text_tokens == 0  # no text: all from the random copies
+    with pytest.raises(InvalidSpecError, match="does not fit twice"):
+        head_scores(model, Chars(), period=20)
+
+
+def test_an_lstm_has_no_head_scores():
+    with pytest.raises(WorkbenchError, match="LSTM"):
+        head_scores(torch.nn.LSTM(4, 4), Chars())
