@@ -136,3 +136,23 @@ def test_wait_delivers_the_outcome_without_an_event_loop(qtbot):
     assert rec.events == list(range(len(rec.events)))  # whatever was yielded was still delivered
     qtbot.wait(50)  # the queued QThread.finished arrives later and must not deliver twice
     assert finished == [True]
+
+
+def test_the_first_event_is_delivered_without_waiting_for_the_batch_interval(qtbot):
+    """A job's first result (the first token of a generation) must not wait out the 10 Hz batching:
+    here the interval is 5 s, and the first event arrives long before it; the later ones batch."""
+    release = threading.Event()
+
+    def first_then_wait():
+        yield "first"
+        release.wait(10)
+        yield "second"
+
+    worker = GeneratorWorker(first_then_wait, interval_ms=5_000)
+    rec = Recorder(worker)
+    with qtbot.waitSignal(worker.yielded, timeout=2_000):
+        worker.start()
+    assert rec.events == ["first"]
+    release.set()
+    worker.stop()
+    worker.wait()
