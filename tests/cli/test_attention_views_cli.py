@@ -80,3 +80,24 @@ def test_bad_view_requests_say_what_to_add(project, tmp_path, capsys, args, mess
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "x.png").exists()
     assert project_digest(project) == before
+
+
+@pytest.mark.parametrize("run", ["gpt2", "llama"])
+def test_scores_view_draws_the_model_scores_the_window_computes(project, tmp_path, capsys, run):
+    """The same `head_scores` as the window's Scores tab (induction on repeated random tokens), not
+    scores read from the text's own map."""
+    from workbench.core.attention.head_scores import head_scores
+    from workbench.core.attention.views import scores_caption
+    from workbench.core.inference.models import load_checkpoint_for_inference
+    from workbench.core.project.store import ProjectStore
+
+    out = tmp_path / "scores.svg"
+    code, stdout, err = run_cli(capsys, "attention", project, "--run", run, "--text", "the king speaks",
+                                "--view", "scores", "--png", out)
+    assert code == 0, err
+    with ProjectStore.open(project) as store:
+        loaded = load_checkpoint_for_inference(store, run, "latest", device="cpu")
+    scores = head_scores(loaded.model, loaded.tokenizer, "the king speaks")
+    svg = out.read_text()
+    assert "Induction" in svg and scores_caption(scores) in svg
+    assert f"{float(scores.induction[1, 0]):.2f}" in svg

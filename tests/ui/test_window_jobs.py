@@ -167,7 +167,7 @@ def test_attention_replacing_a_generation_leaves_stop_off_and_stop_spares_attent
     qtbot.waitUntil(lambda: generation.yielded > 3, timeout=10_000)
     playground = window.panels.playground
     assert playground.stop_button.isEnabled()
-    second = window.jobs.run_attention(functools.partial(counting, attention, None, 0.002))
+    second = window.jobs.attention.run_attention(functools.partial(counting, attention, None, 0.002))
     qtbot.waitUntil(lambda: first.outcome == "stopped" and attention.yielded > 3, timeout=10_000)
     assert not playground.stop_button.isEnabled()  # the lane is busy, but with attention, not generation
     window.jobs.stop_generation()  # e.g. the Stop shortcut: must not touch the attention job

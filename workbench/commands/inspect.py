@@ -14,7 +14,6 @@ the project. torch and transformers are imported inside the handlers, so `--help
 from __future__ import annotations
 
 import argparse
-import json
 import secrets
 import sys
 from dataclasses import replace
@@ -63,7 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="write a figure: PNG, or SVG if FILE ends in .svg (see --view)")
     p.add_argument("--view", choices=VIEWS, default="auto",
                    help="what --png draws: auto (one head with --layer and --head, else a grid), head, grid, "
-                        "lines (the head view of --layer, its --head or every head) or scores (per-head scores)")
+                        "lines (the head view of --layer, its --head or every head) or scores (every head's "
+                        "induction, previous-token, first-token and entropy scores, as the window's Scores tab)")
     p.set_defaults(handler=cmd_attention)
 
 
@@ -93,6 +93,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from workbench.core.base.specs import spec_to_dict
     from workbench.core.inference.generation import MASK_TEXT
     from workbench.core.inference.models import is_masked_lm, load_checkpoint_for_inference
+    from workbench.core.project.generations import save_generations
 
     spec = _sample_spec(args)
     with open_project(args.project) as store:
@@ -106,7 +107,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if store.read_only:
             progress_line("note: the project is read-only, so this generation is not saved in its history")
         else:
-            _save_generations(store, loaded, args.prompt, settings, texts)
+            save_generations(store, loaded.run["id"], loaded.step, args.prompt, settings, texts)
     if args.json:
         emit(args, {"run": loaded.run["name"], "checkpoint": loaded.step, "prompt": args.prompt,
                     "settings": settings, **result}, "")
@@ -173,16 +174,6 @@ def _fill_mask(loaded, args: argparse.Namespace, mask_text: str) -> dict[str, An
             "masks": [[[t, round(p, 6)] for t, p in candidates] for candidates in masks]}
 
 
-def _save_generations(store, loaded, prompt: str, settings: dict[str, Any], texts: list[str]) -> None:
-    from workbench.core.project.store import now_iso
-
-    with store.transaction() as conn:
-        for text in texts:
-            conn.execute("INSERT INTO generations (run_id, checkpoint_step, prompt, settings, text, created) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (loaded.run["id"], loaded.step, prompt, json.dumps(settings), text, now_iso()))
-
-
 # ---- attention -----------------------------------------------------------------------------------
 
 def _selection(count: int, chosen: int | None, what: str) -> list[int]:
@@ -216,7 +207,12 @@ def cmd_attention(args: argparse.Namespace) -> int:
         progress_line(f"note: {result.notice}")
     title = f"{loaded.run['name']} step {loaded.step}"
     if args.png:
-        _write_png(Path(args.png), weights, result.tokens, title, layers, heads, args.view, result.weights)
+        scores = None
+        if args.view == "scores":  # the model's scores, as the window's Scores tab computes them
+            from workbench.core.attention.head_scores import head_scores
+
+            scores = head_scores(loaded.model, loaded.tokenizer, args.text)
+        _write_png(Path(args.png), weights, result.tokens, title, layers, heads, args.view, scores)
     payload = {"run": loaded.run["name"], "checkpoint": loaded.step, "text": args.text,
                "tokens": list(result.tokens), "token_ids": list(result.token_ids),
                "layers": result.layers, "heads": result.heads, "layer_indices": layers, "head_indices": heads,
@@ -236,10 +232,10 @@ def cmd_attention(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figure(view: str, weights, tokens, title: str, layers: list[int], heads: list[int], all_weights):
+def _figure(view: str, weights, tokens, title: str, layers: list[int], heads: list[int], scores):
     """The figure `--view` asks for (DESIGN.md section 5: one head with --layer/--head, else a grid)."""
     from workbench.core.attention.figures import render_grid, render_head
-    from workbench.core.attention.views import render_lines, render_scores, text_scores
+    from workbench.core.attention.views import render_lines, render_scores
     from workbench.core.base.errors import InvalidSpecError
 
     if view == "auto":
@@ -253,19 +249,18 @@ def _figure(view: str, weights, tokens, title: str, layers: list[int], heads: li
             raise InvalidSpecError("--view lines draws the heads of one layer: give --layer")
         return render_lines(weights[0], tokens, f"{title} · layer {layers[0]}", heads)
     if view == "scores":
-        return render_scores(text_scores(weights if all_weights is None else all_weights),
-                             f"{title} · per-head scores on this text")
+        return render_scores(scores, f"{title} · head scores")
     return render_grid(weights, title, layer_ids=layers, head_ids=heads, tokens=tokens)
 
 
 def _write_png(path: Path, weights, tokens, title: str, layers: list[int], heads: list[int], view: str = "auto",
-               all_weights=None) -> None:
+               scores=None) -> None:
     """The `--view` figure as a PNG (an SVG when `path` ends in .svg); a note names characters no
-    font has. `weights` is the selection of `layers` x `heads`, `all_weights` every head (scores)."""
+    font has. `weights` is the selection of `layers` x `heads`; `scores` every head's `HeadScores`."""
     from workbench.core.attention.figures import missing_glyphs, save_figure
     from workbench.core.base.errors import WorkbenchError
 
-    figure = _figure(view, weights, tokens, title, layers, heads, all_weights)
+    figure = _figure(view, weights, tokens, title, layers, heads, scores)
     missing = missing_glyphs([title, *tokens])
     if missing:
         sys.stderr.write(f"note: no installed font can draw {missing[:20]!r}, shown as boxes; "

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QDockWidget
 from workbench.core.base.errors import WorkbenchError
 from workbench.ui import errors
 from workbench.ui.jobs.attention_jobs import AttentionComputed, attention_at_job
-from workbench.ui.jobs.controller import JobController, Panels
+from workbench.ui.jobs.controller import JobController
+from workbench.ui.jobs.panels import Panels
 from workbench.ui.panels.attention.timeline import StepAttention, has_no_attention
 
 

@@ -22,8 +22,9 @@ from workbench.ui import about, crash_dialog, errors, project_in_use, settings, 
 from workbench.ui.actions import build_actions
 from workbench.ui.attention_wiring import AttentionWiring
 from workbench.ui.icons import app_icon
-from workbench.ui.jobs.controller import JobController, Panels
+from workbench.ui.jobs.controller import JobController
 from workbench.ui.jobs.dataset_controller import DatasetController
+from workbench.ui.jobs.panels import Panels
 from workbench.ui.jobs.playground_controller import PlaygroundJobs
 from workbench.ui.panels.attention.panel import AttentionPanel
 from workbench.ui.panels.dataset.panel import DatasetPanel

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QComboBox, QDockWidget
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.base.specs import ModelSpec, TrainSpec, spec_from_dict
 from workbench.ui.jobs import backends
-from workbench.ui.jobs.controller import JobController, Panels
+from workbench.ui.jobs.controller import JobController
+from workbench.ui.jobs.panels import Panels
 from workbench.ui.widgets.spec_form import select_data
 
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 from workbench.ui import settings
 
 if TYPE_CHECKING:
-    from workbench.ui.jobs.controller import Panels
+    from workbench.ui.jobs.panels import Panels
 
 STATE_VERSION = 2  # bump when the docks change, so an old saved layout is not restored over them
 DEFAULT_SIZE = QSize(1360, 860)

@@ -4,11 +4,20 @@ head), long texts are cut with a notice, generated tokens are marked, and scores
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from PIL import Image
 
 from workbench.core.attention.figures import save_figure
+from workbench.core.attention.scores import (
+    SCORE_NAMES,
+    SCORE_TITLES,
+    HeadScores,
+    first_token_score,
+    normalised_entropy,
+    previous_token_score,
+)
 from workbench.core.attention.views import (
     LINES_MAX_TOKENS,
     MARK_COLOUR,
@@ -17,7 +26,7 @@ from workbench.core.attention.views import (
     lines_window,
     render_lines,
     render_scores,
-    text_scores,
+    scores_caption,
 )
 
 
@@ -65,21 +74,37 @@ def test_long_texts_keep_their_last_tokens_with_a_notice():
     assert any("last 256 of 296" in t.get_text() for t in figure.texts)
 
 
-def test_text_scores_find_a_previous_token_head_and_a_sink():
+def test_scores_of_a_map_find_a_previous_token_head_and_a_sink():
     sink = np.zeros((5, 5), dtype=np.float32)
     sink[:, 0] = 1
     weights = np.stack([np.stack([previous_token_map(5), sink])])  # 1 layer, 2 heads
-    scores = text_scores(weights)
-    assert scores["previous token"].shape == (1, 2)
-    assert scores["previous token"][0, 0] == 1 and scores["previous token"][0, 1] == 0.25
-    assert scores["first token"][0, 1] == 1
-    assert np.allclose(scores["entropy (nats)"], 0)
+    previous = previous_token_score(weights)
+    assert previous.shape == (1, 2)
+    assert previous[0, 0] == 1 and previous[0, 1] == 0.25
+    assert first_token_score(weights)[0, 1] == 1
+    assert np.allclose(normalised_entropy(weights), 0)
 
 
-def test_score_figure_has_one_map_per_score(tmp_path):
-    scores = text_scores(np.tril(np.ones((2, 3, 4, 4))) / np.arange(1, 5)[:, None])
+def model_scores() -> HeadScores:
+    """2 layers x 3 heads; layer 1 head 2 an induction head, as the window's job would return them."""
+    induction = np.full((2, 3), 0.02, dtype=np.float32)
+    induction[1, 2] = 0.8
+    rest = np.full((2, 3), 0.1, dtype=np.float32)
+    return HeadScores(induction=induction, previous_token=rest, first_token=rest, entropy=rest, period=32,
+                      text_tokens=9)
+
+
+def test_score_figure_draws_the_model_scores_the_window_shows(tmp_path):
+    scores = model_scores()
     figure = render_scores(scores, "run step 4")
     images = [axes for axes in figure.axes if axes.images]
-    assert [axes.get_title() for axes in images] == list(scores)
+    assert [axes.get_title() for axes in images] == [SCORE_TITLES[name] for name in SCORE_NAMES]
+    assert all(axes.images[0].get_clim() == (0.0, 1.0) for axes in images)  # the window's 0-1 scale
+    np.testing.assert_allclose(images[0].images[0].get_array(), scores.induction)
+    outlined = [(p.get_x(), p.get_y()) for p in images[0].patches]
+    assert outlined == [(pytest.approx(2 - 0.46), pytest.approx(1 - 0.46))]  # layer 1 head 2, outlined
+    caption = scores_caption(scores)
+    assert caption.startswith("induction heads: L1 H2 (0.80)") and "the text (9 tokens)" in caption
+    assert caption in figure.get_suptitle()
     save_figure(figure, tmp_path / "scores.svg")
     assert "<svg" in (tmp_path / "scores.svg").read_text()

@@ -90,3 +90,23 @@ def test_scores_of_a_tiny_model_have_one_value_per_layer_and_head():
 def test_an_lstm_has_no_head_scores():
     with pytest.raises(WorkbenchError, match="LSTM"):
         head_scores(torch.nn.LSTM(4, 4), Chars())
+
+
+def test_induction_is_attention_to_the_token_after_the_earlier_occurrence_of_the_same_token():
+    ids = repeated_random_ids(Chars(), 10, seed=1)
+    size = len(ids)
+    earlier = [max((k for k in range(i) if ids[k] == ids[i]), default=i) for i in range(size)]
+    # the three heads of an induction circuit's neighbourhood, built from the tokens, not from the period
+    induction = one_hot_rows(size, [min(k + 1, i) if k < i else i for i, k in enumerate(earlier)])
+    duplicate = one_hot_rows(size, earlier)  # attends to the earlier copy itself
+    previous = one_hot_rows(size, [max(i - 1, 0) for i in range(size)])
+    for i in range(10, size - 1):  # the induction head's key is the token that comes next here
+        assert ids[int(induction[i].argmax())] == ids[i + 1]
+    half = (induction + duplicate) / 2
+    stack = np.stack([induction, duplicate, previous, half, causal_uniform(size)])
+    scores = induction_score(stack, 10)
+    np.testing.assert_allclose(scores[:4], [1, 0, 0, 0.5], atol=1e-6)
+    assert scores[4] < 0.1  # uniform attention: about one key in 10 to 19, far under the threshold
+    heads = HeadScores(induction=scores.reshape(1, 5), previous_token=np.zeros((1, 5)),
+                       first_token=np.zeros((1, 5)), entropy=np.zeros((1, 5)), period=10)
+    assert [(layer, head) for layer, head, _ in heads.induction_heads()] == [(0, 0), (0, 3)]

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from workbench.core.attention.lines import MARK_COLOUR
+from workbench.core.attention.scores import HeadScores
 from workbench.ui.panels.attention.head_view import HeadView
 from workbench.ui.panels.attention.panel import AttentionPanel
 
@@ -94,6 +95,7 @@ def test_export_writes_the_view_shown_as_png_or_svg(qtbot, tmp_path, monkeypatch
     monkeypatch.setattr(export, "choose_path", lambda parent, suggested: asked.pop(0))
     assert panel.export_button.export() == "" and "Nothing to export" in panel.notice.text()
     panel.show_attention(np.concatenate([two_heads(6), two_heads(6)]), list("abcdef"))
+    panel.show_head_scores(scores_with_induction_at(1, 1))  # the Scores tab exports the scores it shows
     sizes = {}
     for page, name in ((panel.map_page, "map.png"), (panel.grid_page, "grid.png"),
                        (panel.head_view_page, "lines.svg"), (panel.scores_page, "scores.png")):
@@ -110,3 +112,25 @@ def test_export_writes_the_view_shown_as_png_or_svg(qtbot, tmp_path, monkeypatch
     assert len(set(sizes.values())) == 3  # three different figures
     asked.append(str(tmp_path / "missing" / "x.png"))
     assert panel.export_button.export() == "" and "Cannot write" in panel.notice.text()
+
+
+def scores_with_induction_at(layer: int, head: int) -> HeadScores:
+    induction = np.full((2, 2), 0.02, dtype=np.float32)
+    induction[layer, head] = 0.8
+    rest = np.full((2, 2), 0.1, dtype=np.float32)
+    return HeadScores(induction=induction, previous_token=rest, first_token=rest, entropy=rest, period=32)
+
+
+def test_the_scores_export_draws_the_scores_the_tab_shows(qtbot, tmp_path, monkeypatch):
+    from workbench.ui.panels.attention import export
+
+    panel = AttentionPanel()
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(export, "choose_path", lambda parent, suggested: str(tmp_path / "scores.svg"))
+    panel.tabs.setCurrentWidget(panel.scores_page)
+    assert panel.export_button.export() == "" and "compute the head scores first" in panel.notice.text()
+    panel.show_head_scores(scores_with_induction_at(1, 0))  # no map needed: scores are computed without a text
+    assert panel.export_button.export() == str(tmp_path / "scores.svg")
+    svg = (tmp_path / "scores.svg").read_text()
+    assert "Induction" in svg and "induction heads: L1 H0 (0.80)" in svg  # the model's scores, as in the tab
+    assert "Previous token" in svg and "0.80" in svg

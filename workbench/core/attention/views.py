@@ -8,18 +8,21 @@ it was made.
   overlay, as bertviz draws them). Weights under `MIN_WEIGHT` are left out: they would be invisible
   and a 256-token text has 65k pairs per head. Texts longer than `LINES_MAX_TOKENS` keep their last
   tokens (`lines_window` says which), since a column of more labels does not fit a page.
-- `render_scores`: one small heatmap per score (previous-token, induction, ...), numbers in the cells
-  when the table is small enough to read them.
+- `render_scores`: the model's head scores (`head_scores.py`: induction on repeated random tokens,
+  previous-token, first-token and entropy) as one small heatmap per score on the window's 0-1 scale,
+  numbers in the cells when the table is small enough to read them, induction heads outlined.
+  The window's Scores tab, its Export and `attention --view scores` all show these same scores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from workbench.core.attention.figures import _new_figure, _text_style, fit, prepare_fonts
 from workbench.core.attention.lines import (
@@ -31,9 +34,10 @@ from workbench.core.attention.lines import (
     line_segments,
     lines_window,
 )
+from workbench.core.attention.scores import SCORE_NAMES, SCORE_TITLES, HeadScores
 
 __all__ = ["HEAD_COLOURS", "LINES_MAX_TOKENS", "MARK_COLOUR", "MIN_WEIGHT", "head_colour", "line_segments",
-           "lines_window", "render_lines", "render_scores", "text_scores"]
+           "lines_window", "render_lines", "render_scores", "scores_caption"]
 
 
 def render_lines(weights: np.ndarray, tokens: Sequence[str], title: str, head_ids: Sequence[int],
@@ -76,41 +80,42 @@ def render_lines(weights: np.ndarray, tokens: Sequence[str], title: str, head_id
     return figure
 
 
-def render_scores(scores: Mapping[str, np.ndarray], title: str) -> Figure:
-    """One [layers, heads] heatmap per score name, side by side, each on its own colour scale."""
-    names = list(scores)
-    layers, heads = np.asarray(scores[names[0]]).shape
+def scores_caption(scores: HeadScores) -> str:
+    """Where the scores came from and which heads are induction heads, in one line."""
+    heads = scores.induction_heads()
+    found = ("induction heads: " + ", ".join(f"L{layer} H{head} ({value:.2f})" for layer, head, value in heads[:6])
+             if heads else "no induction head")
+    source = f"the text ({scores.text_tokens} tokens)" if scores.text_tokens else "the random tokens"
+    return " · ".join([found, f"induction on {scores.period} random tokens repeated, the others on {source}",
+                       *scores.notes])
+
+
+def render_scores(scores: HeadScores, title: str) -> Figure:
+    """One [layers, heads] heatmap per score, side by side, all on a 0-1 scale (every score lies in
+    0-1, so colours compare, as in the window); induction heads outlined in red."""
+    layers, heads = scores.induction.shape
     cell = 0.45 if heads <= 12 else 0.25
-    width = max(4.0, len(names) * (heads * cell + 1.4) + 0.4)
-    height = layers * cell + 1.6
+    width = max(4.0, len(SCORE_NAMES) * (heads * cell + 1.4) + 0.4)
+    height = layers * cell + 1.9
     figure = _new_figure(width, height, layout="constrained")
-    axes_list = figure.subplots(1, len(names), squeeze=False)[0]
-    for axes, name in zip(axes_list, names, strict=True):
-        table = np.asarray(scores[name], dtype=np.float32)
-        image = axes.imshow(table, cmap="magma", interpolation="nearest", aspect="equal")
-        axes.set_title(name, **_text_style(10))
+    axes_list = figure.subplots(1, len(SCORE_NAMES), squeeze=False)[0]
+    for axes, name in zip(axes_list, SCORE_NAMES, strict=True):
+        table = scores.score(name).astype(np.float32)
+        image = axes.imshow(table, cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest", aspect="equal")
+        axes.set_title(SCORE_TITLES[name], **_text_style(10))
         axes.set_xlabel("head", fontsize=8)
         axes.set_ylabel("layer", fontsize=8)
         axes.set_xticks(range(heads))
         axes.set_yticks(range(layers))
         axes.tick_params(labelsize=7, length=0)
         if layers * heads <= 144:
-            middle = float(np.nanmin(table) + np.nanmax(table)) / 2
             for (y, x), value in np.ndenumerate(table):
                 axes.text(x, y, f"{value:.2f}", ha="center", va="center", fontsize=6,
-                          color="black" if value > middle else "white")
+                          color="black" if value > 0.5 else "white")
+        if name == "induction":
+            for layer, head, _value in scores.induction_heads():
+                axes.add_patch(Rectangle((head - 0.46, layer - 0.46), 0.92, 0.92, fill=False, edgecolor="#ff4d4d",
+                                         linewidth=2))
         figure.colorbar(image, ax=axes, shrink=0.8)
-    figure.suptitle(title, **_text_style(12))
+    figure.suptitle(f"{title}\n{scores_caption(scores)}", **_text_style(10))
     return figure
-
-
-def text_scores(weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Scores read from one text's map alone, [layers, heads] each: the mean weight on the previous
-    token, the mean weight on the first token (an attention sink), and the mean row entropy (nats).
-    (Induction needs a repeated random sequence, so it comes from the model, not from a text.)"""
-    p = weights.astype(np.float32)
-    length = p.shape[-1]
-    previous = p[..., np.arange(1, length), np.arange(length - 1)].mean(-1) if length > 1 else np.zeros(p.shape[:2])
-    first = p[..., 1:, 0].mean(-1) if length > 1 else np.ones(p.shape[:2])
-    entropy = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0).sum(-1).mean(-1)
-    return {"previous token": previous, "first token": first, "entropy (nats)": entropy}

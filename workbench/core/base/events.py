@@ -123,6 +123,15 @@ class GenerationTimed:
 
 
 @dataclass(frozen=True)
+class GenerationRefused:
+    """Yielded by the window's generation job instead of tokens when the request cannot be met (a
+    checkpoint that fails its hash, an empty prompt with no beginning-of-text token): the reason, said
+    in the playground as plain text rather than in an error dialog."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class AttentionSnapshotSaved:
     step: int
     path: str  # relative to the project folder

@@ -6,8 +6,11 @@
   absolute (GPT-2) or must stay within the trained range (Llama), so a cache cannot simply slide.
   The model always sees between 3/4 and all of its context, and the recompute happens once per
   block_size/4 tokens instead of every token.
+- `LeanCachedLM`: GPT-2 (HF or the lean training GPT) through `gpt2_decoder.GPT2Decoder`, the
+  same arithmetic without the model's per-call overhead; the window slides as above. Capturing
+  attention needs the model's own modules (hooks), so it goes through `CachedCausalLM`.
 - `RecurrentLM`: the LSTM baseline, `forward(input_ids, state) -> (logits, state)`; no window.
-- `WindowedLM`: any other causal module returning logits (e.g. the lean training GPT); it
+- `WindowedLM`: any other causal module returning logits; it
   recomputes the last block_size tokens every step, like nanoGPT's sampler.
 
 Model calls run under `torch.inference_mode()` one at a time, never across a `yield`, so the
@@ -21,7 +24,10 @@ start from.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +35,8 @@ import torch
 from torch import nn
 
 from workbench.core.base.errors import WorkbenchError
+from workbench.core.inference import gpt2_decoder
+from workbench.core.inference.gpt2_decoder import GPT2Decoder
 from workbench.core.models.attention_hooks import attention_hooks, is_hf_model
 from workbench.core.tokenizers.protocol import Tokenizer
 
@@ -120,6 +128,24 @@ class CachedCausalLM(_Stepper):
         return self._forward([token], self.cache)
 
 
+class LeanCachedLM(CachedCausalLM):
+    """GPT-2 weights through `GPT2Decoder`: the same logits as the model with its cache, without
+    the model's per-call Python overhead; the window slides as in `CachedCausalLM`."""
+
+    def __init__(self, model: nn.Module, device: torch.device, block_size: int) -> None:
+        super().__init__(model, device, block_size)
+        self.decoder = GPT2Decoder(model, block_size)
+        self.block_size = self.decoder.block_size
+        self.keep_after_slide = max(1, self.block_size - max(1, self.block_size // 4))
+
+    def _new_cache(self) -> Any:
+        return self.decoder.new_cache()
+
+    def _forward(self, ids: list[int], cache: Any) -> torch.Tensor:
+        self.cache = cache
+        return self.decoder.forward(ids, cache)
+
+
 class RecurrentLM(_Stepper):
     def __init__(self, model: nn.Module, device: torch.device) -> None:
         super().__init__(model, device)
@@ -163,6 +189,8 @@ def make_stepper(model: nn.Module, device: torch.device, capture_attention: bool
         raise WorkbenchError("this is a masked language model (BERT): it fills in blanks instead of "
                              "continuing text; put [MASK] in the text to see its guesses")
     block_size = context_size(model)
+    if not capture_attention and gpt2_decoder.supports(model):
+        return LeanCachedLM(model, device, block_size or 1024)
     if is_hf_model(model):
         return CachedCausalLM(model, device, block_size or 1024, capture_attention)
     if "state" in inspect.signature(model.forward).parameters:
@@ -195,18 +223,53 @@ def pick_device(device: str | None) -> str:
     return device
 
 
+# Loaded checkpoints kept for the next request: a click on Generate must not rebuild the model each
+# time (~100 ms for the tiny preset, most of the 150 ms the first token may take). Four, as the
+# playground compares up to four columns side by side. Keyed by the verified files' hash, so a new
+# checkpoint at the same step is loaded afresh; the files are still verified on every call, so a
+# damaged checkpoint is refused even when its model is held here. The models are only read (eval
+# mode, inference), so jobs on different threads may share one.
+_KEEP_LOADED = 4
+_loaded: OrderedDict[tuple, LoadedCheckpoint] = OrderedDict()
+_loaded_lock = threading.Lock()
+
+
+def forget_loaded_checkpoints() -> None:
+    """Drop the models kept for reuse (frees their memory)."""
+    with _loaded_lock:
+        _loaded.clear()
+
+
 def load_checkpoint_for_inference(store, run_key: str | int, which: str | int = "latest",
                                   device: str | None = "cpu") -> LoadedCheckpoint:
     """Resolve a run's checkpoint ("latest", "best" or a step), verify it and load the inference
-    model with the tokenizer saved beside it (or, for older checkpoints, the run's project tokenizer)."""
-    from workbench.core.models.modeling import load_model_dir
-    from workbench.core.project.checkpoints import TOKENIZER_DIR, verified_checkpoint
-    from workbench.core.project.paths import inside
-    from workbench.core.tokenizers.tokenizer import load_tokenizer
+    model with the tokenizer saved beside it (or, for older checkpoints, the run's project tokenizer).
+    A checkpoint loaded recently is verified and then reused (see `_KEEP_LOADED`)."""
+    from workbench.core.project.checkpoints import verified_checkpoint
 
     run = store.get_run(run_key)
     row, folder = verified_checkpoint(store, run, which)
-    model, spec = load_model_dir(folder, for_training=False, device=pick_device(device))
+    key = (str(folder.resolve()), row["sha256"], run.get("tokenizer_id"), pick_device(device))
+    with _loaded_lock:
+        kept = _loaded.get(key)
+        if kept is not None:
+            _loaded.move_to_end(key)
+            return replace(kept, run=run, checkpoint=row)
+    loaded = _load(store, run, row, folder, key[-1])
+    with _loaded_lock:
+        _loaded[key] = loaded
+        while len(_loaded) > _KEEP_LOADED:
+            _loaded.popitem(last=False)
+    return loaded
+
+
+def _load(store, run: dict[str, Any], row: dict[str, Any], folder: Path, device: str) -> LoadedCheckpoint:
+    from workbench.core.models.modeling import load_model_dir
+    from workbench.core.project.checkpoints import TOKENIZER_DIR
+    from workbench.core.project.paths import inside
+    from workbench.core.tokenizers.tokenizer import load_tokenizer
+
+    model, spec = load_model_dir(folder, for_training=False, device=device)
     if (folder / TOKENIZER_DIR).is_dir():  # confined: a symlink out of the checkpoint is refused
         tokenizer = load_tokenizer(inside(folder, TOKENIZER_DIR, what=f"the tokenizer of checkpoint {row['dir']!r}"))
     elif run.get("tokenizer_id") is not None:

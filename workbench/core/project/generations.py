@@ -2,8 +2,10 @@
 the playground, read by the playground's history list and exported as JSONL.
 
 One row per sample: a generation of three samples is three rows sharing prompt, settings, run,
-checkpoint step and time. `settings` is JSON: the `SampleSpec` as a dict plus `mode` ("generate"
-or "fill-mask"), and `stopped: true` when the user stopped it before it ended by itself.
+checkpoint step and time. `settings` is JSON: the `SampleSpec` as a dict plus `mode` ("generate";
+from the window also "branch" and "side-by-side", with the column's number in `column`; or
+"fill-mask", whose settings are its `top_k` alone), and `stopped: true` when the user stopped it
+before it ended by itself.
 """
 
 from __future__ import annotations

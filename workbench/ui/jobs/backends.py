@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.base.events import GenerationTimed, Notice, TokenGenerated
+from workbench.core.base.errors import CancelledError, WorkbenchError
+from workbench.core.base.events import GenerationRefused, GenerationTimed, Notice, TokenGenerated
 
 log = logging.getLogger(__name__)
 
@@ -141,16 +142,24 @@ class CheckpointUsed:
 
 
 def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any) -> Iterator[Any]:
-    """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts."""
+    """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts. A request the
+    run cannot meet (a checkpoint that fails its hash, an empty prompt with no beginning-of-text
+    token) yields `GenerationRefused` and returns no texts: the panel says why, without a dialog."""
     started = time.perf_counter()
     load, generate, choose_num_threads = load_generation()
     choose_num_threads()
-    loaded = load(store, run, checkpoint)
-    yield CheckpointUsed(run, int(loaded.step))
-    yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
     with heavy_imports():
         from workbench.core.inference.prompt_window import prompt_notice
-    notice = prompt_notice(loaded.model, loaded.tokenizer, prompt)  # a cut or empty prompt, said in the panel
+    try:
+        loaded = load(store, run, checkpoint)
+        notice = prompt_notice(loaded.model, loaded.tokenizer, prompt)  # a cut or empty prompt, said in the panel
+    except CancelledError:
+        raise
+    except WorkbenchError as exc:
+        yield GenerationRefused(str(exc))
+        return []
+    yield CheckpointUsed(run, int(loaded.step))
+    yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
     if notice:
         yield Notice(notice, level="warning")
     return (yield from timed(generate(loaded.model, loaded.tokenizer, prompt, spec), started))

@@ -1,7 +1,8 @@
 """Connects the panels' requests to jobs on the JobRunner, and the jobs' events back to the panels.
 
 This is the main window's half that deals with jobs (kept apart so each file stays readable):
-training ("train" lane), generation and attention ("interactive" lane: the newest request wins)
+training ("train" lane), generation and attention ("interactive" lane: the newest request wins;
+the attention panel's jobs in `attention_controller.py`)
 and the warm-up import of torch ("background" lane). The `run_*` methods take any generator
 factory, which is how tests drive the window with plain Python generators.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,28 +30,15 @@ from workbench.core.base.events import (
 from workbench.engine.runner import Job, JobRunner, stop_jobs
 from workbench.ui import errors
 from workbench.ui.jobs import backends
+from workbench.ui.jobs.attention_controller import KINDS as ATTENTION_KINDS
+from workbench.ui.jobs.attention_controller import AttentionJobs
 from workbench.ui.jobs.estimates import ModelEstimator
-from workbench.ui.panels.attention.panel import AttentionPanel
-from workbench.ui.panels.dataset.panel import DatasetPanel
-from workbench.ui.panels.model.panel import ModelPanel
-from workbench.ui.panels.playground.panel import PlaygroundPanel
-from workbench.ui.panels.training.panel import TrainingPanel
+from workbench.ui.jobs.job_messages import event_message, stored_ending, training_ended
+from workbench.ui.jobs.panels import Panels
 from workbench.ui.status_bar import WorkbenchStatusBar
 from workbench.ui.warmup import describe_device, warm_up
 
 Factory = Callable[[], Iterator[Any]]
-
-
-@dataclass
-class Panels:
-    dataset: DatasetPanel
-    model: ModelPanel
-    training: TrainingPanel
-    attention: AttentionPanel
-    playground: PlaygroundPanel
-
-    def all(self) -> tuple:
-        return self.dataset, self.model, self.training, self.attention, self.playground
 
 
 class JobController(QObject):
@@ -82,8 +69,7 @@ class JobController(QObject):
         panels.training.stopRequested.connect(self.stop_training)
         panels.playground.generateRequested.connect(self.start_generation)
         panels.playground.stopRequested.connect(self.stop_generation)
-        panels.attention.attentionRequested.connect(self.start_attention)
-        panels.attention.headScoresRequested.connect(self.start_head_scores)
+        self.attention = AttentionJobs(self._start, lambda: self.store, panels.attention, status, self)  # map, scores
         status.set_device(self.device)
 
     @property
@@ -146,7 +132,7 @@ class JobController(QObject):
             self.status.showMessage("Stopping training after the current step…")
             self.runner.stop("train")
 
-    # ---- generation and attention --------------------------------------------------------------
+    # ---- generation (the attention panel's jobs: `attention_controller.py`) ----------------------
 
     @Slot(str, str, str, object)
     def start_generation(self, run: str, checkpoint: str, prompt: str, spec: Any) -> Job | None:
@@ -167,22 +153,6 @@ class JobController(QObject):
     def stop_generation(self) -> None:
         """Stop the generation, not an attention job that shares its lane."""
         self.stop_kinds({"generate"}, wait=False)
-
-    @Slot(str, str, str)
-    def start_attention(self, run: str, checkpoint: str, text: str) -> Job | None:
-        if self.store is None:
-            return None
-        return self.run_attention(functools.partial(backends.attention_job, self.store, run, text, checkpoint))
-
-    def run_attention(self, factory: Factory) -> Job | None:
-        return self._start("attention", "interactive", factory, "attention")
-
-    @Slot(str, str, str)
-    def start_head_scores(self, run: str, checkpoint: str, text: str) -> Job | None:
-        if self.store is None:
-            return None
-        factory = functools.partial(backends.head_scores_job, self.store, run, text, checkpoint)
-        return self._start("head-scores", "interactive", factory, "head scores")
 
     # ---- importing and exporting ---------------------------------------------------------------
 
@@ -232,11 +202,8 @@ class JobController(QObject):
             self._show_event(events[-1])
 
     def _show_event(self, event: Any) -> None:
-        if isinstance(event, Notice):
-            self.status.showMessage(event.message, 8000)
-        elif isinstance(event, Progress):
-            total = f" of {event.total:,}" if event.total else ""
-            self.status.showMessage(f"{event.message or event.stage}: {event.done:,}{total} {event.unit}", 8000)
+        if isinstance(event, (Notice, Progress)):
+            self.status.showMessage(event_message(event), 8000)
 
     def _training_progress(self, events: tuple) -> None:
         self.panels.training.add_events(events)
@@ -294,14 +261,8 @@ class JobController(QObject):
                 self.panels.playground.finish_output(outcome)
             if outcome == "stopped":
                 self.status.showMessage("Generation stopped.", 4000)
-        elif kind == "attention":
-            if outcome == "finished" and result is not None:
-                self.panels.attention.show_attention(result.weights, result.tokens, getattr(result, "notice", ""))
-                if used is not None:
-                    self.panels.attention.show_checkpoint_used(used.run, used.step)
-            self.status.clearMessage()
-        elif kind == "head-scores" and outcome == "finished" and result is not None:
-            self.panels.attention.show_head_scores(result)
+        elif kind in ATTENTION_KINDS:
+            self.attention.finished(kind, outcome, result, used)
         elif kind == "import" and outcome == "finished":
             self.status.showMessage(f"Imported dataset {result['name']!r}.", 8000)
             self.refresh_panels()
@@ -314,37 +275,17 @@ class JobController(QObject):
 
     def _training_finished(self, outcome: str, result: object) -> None:
         if outcome == "stopped" and not isinstance(result, RunFinished):
-            result = self._stored_ending(self.panels.training.live_run())  # a closed job returns nothing
+            result = stored_ending(self.store, self.panels.training.live_run())  # a closed job returns nothing
         run_id = result.run_id if isinstance(result, RunFinished) else None
-        if isinstance(result, RunFinished):
-            message = f"Run {self._run_name(result.run_id)} {result.status} at step {result.step}. {result.message}"
-        else:
-            message = {"finished": "Training finished.", "stopped": "Training stopped.",
-                       "failed": "Training failed."}.get(outcome, "")
+        message = training_ended(self.store, outcome, result)
         self.status.clear_progress()
-        self.status.showMessage(message.strip(), 8000)
+        self.status.showMessage(message, 8000)
         self.panels.training.set_job_state(running=False)
         self.panels.model.set_training_running(False)
-        self.panels.training.end_live(message.strip(), run_id)
+        self.panels.training.end_live(message, run_id)
         self.refresh_panels(training=False)
         if isinstance(result, RunFinished) and result.status == "failed":  # e.g. the loss became NaN
-            errors.show_error(self.window, result.message or message.strip())
-
-    def _stored_ending(self, run_id: int | None) -> RunFinished | None:
-        """How the run ended, as its job recorded it (it does so before its thread ends)."""
-        if run_id is None or self.store is None:
-            return None
-        try:
-            run = self.store.get_run(run_id)
-        except WorkbenchError:
-            return None
-        return RunFinished(run_id, run["status"], int(run["step"]), run["message"] or "")
-
-    def _run_name(self, run_id: int) -> str:
-        try:
-            return repr(self.store.get_run(run_id)["name"]) if self.store is not None else str(run_id)
-        except WorkbenchError:
-            return str(run_id)
+            errors.show_error(self.window, result.message or message)
 
     def refresh_panels(self, training: bool = True) -> None:
         for panel in self.panels.all():

@@ -62,7 +62,7 @@ class PlaygroundJobs(QObject):
         job = self._start("side-by-side", functools.partial(jobs.side_by_side_job, self.store, columns, prompt, spec),
                           "side by side")
         if job is not None:
-            self.panel.side_by_side.begin(prompt)
+            self.panel.side_by_side.begin(prompt, spec)
             self.panel.side_by_side.set_running(True)
         return job
 
@@ -141,7 +141,7 @@ class PlaygroundJobs(QObject):
     def _fill_mask_finished(self, outcome: str, result: object) -> None:
         view = self.panel.fill_mask
         if isinstance(result, jobs.FillMaskResult):
-            view.show_candidates(result.text, result.candidates)
+            view.show_candidates(result.text, result.candidates, result.run, result.step)
         elif isinstance(result, jobs.Refused):
             view.show_refusal(result.reason)
         else:

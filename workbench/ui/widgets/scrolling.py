@@ -21,3 +21,18 @@ def scroll_area(body: QWidget, *, horizontal: bool = True) -> QScrollArea:
     if not horizontal:
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return scroll
+
+
+class FitBody(QWidget):
+    """A body for `scroll_area` that scrolls only when its minimum height does not fit.
+
+    A word-wrapped label (a notice with text) gives the body's layout a height-for-width, and
+    QScrollArea then takes the body's *preferred* height for the width as its minimum: the panel
+    scrolled on a laptop screen although everything fitted, and the map or score table it holds
+    was cut at the bottom. The minimum keeps the body from being squeezed below what it can show;
+    in between, the layout shrinks what stretches (the map) rather than scrolling.
+    """
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        return layout.totalMinimumSize().height() if layout is not None else super().heightForWidth(width)

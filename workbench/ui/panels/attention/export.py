@@ -1,7 +1,8 @@
 """Export the attention view shown as a PNG or SVG file, drawn by the same matplotlib figures the
 command line's `attention --png --view ...` draws (real fonts, the same look everywhere):
 Map -> one head (or the mean of the heads), All heads -> the grid, Head view -> the lines of the
-chosen heads, Scores -> the per-head scores of the text.
+chosen heads, Scores -> the head scores the Scores tab shows (the model's, computed by its job; the
+command line computes them with the same `head_scores`).
 
 objectName `attentionExportButton`. The file name is asked with `choose_path` (tests replace it);
 a file that cannot be written is said in the panel's notice, in plain text.
@@ -29,12 +30,13 @@ class ExportRequest:
     heads: tuple[int, ...]  # the head view's chosen heads
     title: str
     marked_from: int | None = None
+    scores: Any = None  # the Scores tab's `HeadScores`, None until computed
 
 
 def figure_for(request: ExportRequest) -> Any:
     """The matplotlib figure of the view (matplotlib is imported here, when a file is asked for)."""
     from workbench.core.attention.figures import render_grid, render_head
-    from workbench.core.attention.views import render_lines, render_scores, text_scores
+    from workbench.core.attention.views import render_lines, render_scores
 
     weights, layer = request.weights, request.layer
     if request.view == "grid":
@@ -44,7 +46,7 @@ def figure_for(request: ExportRequest) -> Any:
         return render_lines(weights[layer, heads], request.tokens, f"{request.title} · layer {layer}", heads,
                             request.marked_from)
     if request.view == "scores":
-        return render_scores(text_scores(weights), f"{request.title} · per-head scores on this text")
+        return render_scores(request.scores, f"{request.title} · head scores")
     if request.head == MEAN:
         return render_head(weights[layer].mean(axis=0, dtype=np.float32), request.tokens,
                            f"{request.title} · layer {layer} · mean of heads")
@@ -59,17 +61,17 @@ def choose_path(parent: QWidget, suggested: str) -> str:
 
 def panel_request(panel: Any) -> ExportRequest | None:
     """What the attention panel shows now, or None when it shows nothing."""
-    weights = panel._weights
-    if not weights.size:
-        return None
+    weights, scores = panel._weights, panel.overview.scores_view.scores
     page = panel.tabs.currentWidget()
     view = {id(panel.grid_page): "grid", id(panel.head_view_page): "lines", id(panel.scores_page): "scores"}.get(
         id(page), "map")
+    if (view == "scores" and scores is None) or (view != "scores" and not weights.size):
+        return None
     head = panel.head.currentData()
     title = panel.used.text().removeprefix("Used ").rstrip(".") or "attention"
     return ExportRequest(view, weights, tuple(panel._tokens), int(panel.layer.value()),
                          MEAN if head is None else int(head), tuple(panel.head_view.selected_heads()), title,
-                         panel.marked_from)
+                         panel.marked_from, scores)
 
 
 class ExportButton(QPushButton):
@@ -87,7 +89,9 @@ class ExportButton(QPushButton):
 
         request = panel_request(self._panel)
         if request is None:
-            self._panel.notice.setText("Nothing to export yet: show the attention of a text first.")
+            scores_tab = self._panel.tabs.currentWidget() is self._panel.scores_page
+            self._panel.notice.setText("Nothing to export yet: compute the head scores first." if scores_tab
+                                       else "Nothing to export yet: show the attention of a text first.")
             return ""
         path = choose_path(self._panel, f"attention-{request.view}.png")
         if not path:

@@ -1,8 +1,7 @@
 """The attention panel: how a trained model attends over a text, per layer and head.
 
-It shows the attention snapshots a run saved while training (`attention_snapshots` rows: a fixed
-probe text at each evaluation, float16 [layers, heads, T, T] in an .npz) and, when the attention
-engine is available, the attention of any text typed into `attentionTextEdit` under the checkpoint
+It shows the attention snapshots a run saved while training (`snapshot_list.py`) and, when the
+attention engine is available, the attention of any text typed into `attentionTextEdit` under the checkpoint
 chosen in `attentionCheckpointCombo`: any kept step, or a paused run's "live (paused at step N)"
 weights, which are the checkpoint its loop wrote as it paused (why: `ui/widgets/checkpoint_choices.py`).
 After each extraction `attentionCheckpointUsed` says which run and step it used.
@@ -13,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,11 +31,17 @@ from workbench.ui.panels.attention.export import ExportButton
 from workbench.ui.panels.attention.head_view import HeadView
 from workbench.ui.panels.attention.map_view import MapView
 from workbench.ui.panels.attention.overview import HeadOverview
-from workbench.ui.panels.attention.timeline import CheckpointTimeline, StepAttention, has_no_attention
+from workbench.ui.panels.attention.snapshot_list import SnapshotList
+from workbench.ui.panels.attention.timeline import (
+    NO_ATTENTION,
+    CheckpointTimeline,
+    StepAttention,
+    why_unusable,
+)
 from workbench.ui.widgets.checkpoint_choices import ChoicesWatch, checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
 from workbench.ui.widgets.heatmap import AttentionHeatmap
-from workbench.ui.widgets.scrolling import scroll_area
+from workbench.ui.widgets.scrolling import FitBody, scroll_area
 
 MEAN = -1
 
@@ -56,12 +61,11 @@ class AttentionPanel(QWidget):
         self._weights = np.zeros((0, 0, 0, 0), dtype=np.float32)
         self._tokens: list[str] = []
         self._checkpoint_run: str | None = None  # the run whose checkpoints and snapshots are listed
-        self._showing_snapshot = False  # the map is a saved snapshot, not a typed text's attention
 
         self.run = QComboBox()
         self.run.setObjectName("attentionRunCombo")
-        self.snapshot = QComboBox()
-        self.snapshot.setObjectName("attentionSnapshotCombo")
+        self.snapshots = SnapshotList(lambda: self._store, self.run, self)
+        self.snapshot = self.snapshots.combo
         self.checkpoint = QComboBox()
         self.checkpoint.setObjectName("attentionCheckpointCombo")
         self.checkpoint.setToolTip("The weights that compute the attention of a typed text: a kept checkpoint, "
@@ -69,7 +73,7 @@ class AttentionPanel(QWidget):
         self.text_edit = QPlainTextEdit()
         self.text_edit.setObjectName("attentionTextEdit")
         self.text_edit.setPlaceholderText("Type a text to see how the model attends to it")
-        self.text_edit.setMaximumHeight(72)
+        self.text_edit.setMaximumHeight(56)  # about two lines: the views below need the height more
         self.layer = QSpinBox()
         self.layer.setObjectName("attentionLayerSpin")
         self.head = QComboBox()
@@ -98,9 +102,8 @@ class AttentionPanel(QWidget):
         view.addWidget(self.head)
         view.addWidget(self.show_button)
         view.addWidget(self.used, 1)  # beside the button that computed the map: seen without scrolling
-        # Where the views live (tab order is the user's path: one map, all heads, lines, scores).
-        # `slider_row` is the row above the tabs for the checkpoint slider and its play button;
-        # `head_view_page` holds the head view (text twice, lines per attended token).
+        # Tabs in the user's path (one map, all heads, lines, scores); `slider_row` above them holds
+        # the checkpoint slider with its play button, and Export.
         self.slider_row = QHBoxLayout()
         self.map_page = QWidget()
         self.grid_page = QWidget()
@@ -126,7 +129,7 @@ class AttentionPanel(QWidget):
         self.export_button = ExportButton(self)  # the view shown, as PNG or SVG
         self.slider_row.addWidget(self.export_button)
         self.timeline.shown.connect(self._show_step)
-        body = QWidget()
+        body = FitBody()  # scrolls only below its minimum (a wrapped notice made it scroll at 1366x768)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
@@ -138,7 +141,9 @@ class AttentionPanel(QWidget):
         QVBoxLayout(self).addWidget(scroll_area(body))  # the tabbed dock may be shorter than the map needs
 
         self.run.currentIndexChanged.connect(self._run_changed)
-        self.snapshot.currentIndexChanged.connect(self._load_snapshot)
+        self.snapshots.loaded.connect(self.show_attention)
+        self.snapshots.emptied.connect(self._clear)
+        self.snapshots.unreadable.connect(self._unreadable)
         self.layer.valueChanged.connect(self._render)
         self.head.currentIndexChanged.connect(self._render)
         self.map_view.scaleChanged.connect(self._render)
@@ -160,7 +165,7 @@ class AttentionPanel(QWidget):
             self._run_changed()
         else:
             fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, self._checkpoint_run))
-            self._update_snapshot_list()
+            self.snapshots.update(bool(self._weights.size))
             self._update_button()
         self.timeline.refresh()
         self.watch.mark_seen()
@@ -168,7 +173,7 @@ class AttentionPanel(QWidget):
     def _run_changed(self) -> None:
         self._checkpoint_run = self.run.currentData()
         fill_checkpoint_combo(self.checkpoint, checkpoint_choices(self._store, self._checkpoint_run), keep=False)
-        self._load_snapshot_list()
+        self.snapshots.reload()
         self._update_button()
 
     def select_checkpoint(self, run: str, step: int) -> bool:
@@ -217,22 +222,18 @@ class AttentionPanel(QWidget):
                                  "it cannot be shown")
         self._weights, self._tokens = weights, list(tokens)
         self.marked_from = None  # `mark_generated` sets it again for a playground text
-        self._showing_snapshot = False
+        self.snapshots.showing = False
         self.used.setText("")
         layers, heads = weights.shape[:2]
-        self.layer.blockSignals(True)
-        self.layer.setRange(0, layers - 1)
-        self.layer.setValue(min(self.layer.value(), layers - 1))
-        self.layer.blockSignals(False)
-        self.head.blockSignals(True)
-        previous = self.head.currentData()
-        self.head.clear()
-        self.head.addItem("Mean of heads", MEAN)
-        for h in range(heads):
-            self.head.addItem(f"Head {h}", h)
-        index = self.head.findData(previous)
-        self.head.setCurrentIndex(max(index, 0))
-        self.head.blockSignals(False)
+        with QSignalBlocker(self.layer), QSignalBlocker(self.head):  # one render below, not three
+            self.layer.setRange(0, layers - 1)
+            self.layer.setValue(min(self.layer.value(), layers - 1))
+            previous = self.head.currentData()
+            self.head.clear()
+            self.head.addItem("Mean of heads", MEAN)
+            for h in range(heads):
+                self.head.addItem(f"Head {h}", h)
+            self.head.setCurrentIndex(max(self.head.findData(previous), 0))
         self.notice.setText(notice)
         self.map_view.set_all_weights(weights)
         self.overview.set_weights(weights)
@@ -270,68 +271,22 @@ class AttentionPanel(QWidget):
 
     def _update_button(self) -> None:
         reason = self._engine_missing or ("" if self.run.count() else "Train a run first: attention needs a model.")
-        name = self.run.currentData()
-        if not reason and self._store is not None and name is not None and not self._store.query(
-                "SELECT 1 FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.name = ? LIMIT 1", (name,)):
-            reason = (f"{name} has no checkpoint yet: attention of a typed text needs one (a run saves its "
-                      "first at its first evaluation).")
-        if not reason and has_no_attention(self._store, name):
-            reason = f"{name} is an LSTM, which has no attention: choose a GPT-2, Llama or BERT run."
+        reason = reason or why_unusable(self._store, self.run.currentData())
+        if reason.endswith(NO_ATTENTION):
             self.notice.setText(reason)  # said in the panel, not only in a tooltip
         set_available(self.show_button, not reason, reason, "Compute the attention of the typed text")
         self.overview.set_available(not reason, reason)
 
-    # ---- saved snapshots -----------------------------------------------------------------------
+    # ---- saved snapshots (listed by `snapshot_list.py`) -------------------------------------------
 
-    def _load_snapshot_list(self) -> None:
-        self._fill_snapshots(self._snapshot_rows(), None)
-        self._load_snapshot()
+    def _clear(self) -> None:
+        self._weights, self._tokens = np.zeros((0, 0, 0, 0), dtype=np.float32), []
+        self.map_view.clear()
+        self.notice.setText("")
 
-    def _update_snapshot_list(self) -> None:
-        """Refill the list only when it changed; keep the snapshot shown, or follow the newest."""
-        rows = self._snapshot_rows()
-        listed = [self.snapshot.itemData(i) for i in range(self.snapshot.count())]
-        if listed == [row["path"] for row in rows]:
-            return
-        newest = self.snapshot.currentIndex() == self.snapshot.count() - 1
-        keep = None if newest and (self._showing_snapshot or not self._weights.size) else self.snapshot.currentData()
-        self._fill_snapshots(rows, keep)
-        if self.snapshot.currentData() != keep:
-            self._load_snapshot()
-
-    def _fill_snapshots(self, rows: list[dict[str, Any]], keep: str | None) -> None:
-        self.snapshot.blockSignals(True)
-        self.snapshot.clear()
-        for row in rows:
-            self.snapshot.addItem(f"step {row['step']}", row["path"])
-        index = self.snapshot.findData(keep) if keep is not None else -1
-        self.snapshot.setCurrentIndex(index if index >= 0 else self.snapshot.count() - 1)
-        self.snapshot.blockSignals(False)
-
-    def _snapshot_rows(self) -> list[dict[str, Any]]:
-        name = self.run.currentData()
-        if self._store is None or name is None:
-            return []
-        return self._store.query(
-            "SELECT s.step, s.path FROM attention_snapshots s JOIN runs r ON r.id = s.run_id "
-            "WHERE r.name = ? ORDER BY s.step", (name,))
-
-    def _load_snapshot(self) -> None:
-        path = self.snapshot.currentData()
-        if self._store is None or not path:
-            self._weights, self._tokens = np.zeros((0, 0, 0, 0), dtype=np.float32), []
-            self.map_view.clear()
-            self.notice.setText("")
-            return
-        try:
-            with np.load(self._store.path(path, what="an attention snapshot"), allow_pickle=False) as data:
-                weights, tokens = data["weights"], [str(t) for t in data["tokens"]]
-        except (OSError, KeyError, ValueError, WorkbenchError) as exc:  # WorkbenchError: a path outside the project
-            self.heatmap.clear_matrix()
-            self.notice.setText(f"The snapshot {path} cannot be read ({exc}).")
-            return
-        self.show_attention(weights, tokens, f"Saved while training, {self.snapshot.currentText()}.")
-        self._showing_snapshot = True
+    def _unreadable(self, message: str) -> None:
+        self.heatmap.clear_matrix()
+        self.notice.setText(message)
 
     def _render(self) -> None:
         self.head_view.set_attention(self._weights, self._tokens, self.layer.value(), self.marked_from)

@@ -128,8 +128,9 @@ class HeadScoresView(QWidget):
                     f"from {INDUCTION_THRESHOLD:.2f}). On the copy task they appear once the loss drops "
                     "in a step.")
         source = f"the typed text ({scores.text_tokens} tokens)" if scores.text_tokens else "random tokens"
+        notes = " ".join(note[:1].upper() + note[1:].rstrip(".") + "." for note in scores.notes)  # as sentences
         self.summary.setText(f"{text} Induction on {scores.period} random tokens repeated; the other scores "
-                             f"on {source}. " + " ".join(scores.notes))
+                             f"on {source}. {notes}".rstrip())
         self._draw()
 
     def clear(self, reason: str = "") -> None:

@@ -49,6 +49,21 @@ def has_no_attention(store: ProjectStore | None, run: str | None) -> bool:
     return isinstance(spec, dict) and spec.get("arch") in ("lstm", "rnn", "gru")
 
 
+NO_ATTENTION = "which has no attention: choose a GPT-2, Llama or BERT run."
+
+
+def why_unusable(store: ProjectStore | None, run: str | None) -> str:
+    """Why a typed text's attention cannot be computed with `run`: no checkpoint yet, or an LSTM."""
+    if store is None or run is None:
+        return ""
+    if not store.query("SELECT 1 FROM checkpoints c JOIN runs r ON r.id = c.run_id WHERE r.name = ? LIMIT 1", (run,)):
+        return (f"{run} has no checkpoint yet: attention of a typed text needs one (a run saves its "
+                "first at its first evaluation).")
+    if has_no_attention(store, run):
+        return f"{run} is an LSTM, {NO_ATTENTION}"
+    return ""
+
+
 class AttentionCache:
     """(run, step, text) -> StepAttention, least recently used dropped beyond `budget` bytes."""
 

@@ -76,9 +76,11 @@ def _bar(probability: float) -> str:
 
 class FillMaskTab(QWidget):
     """The "Fill mask" tab: a one-line best guess over the tree `fillMaskView`.
-    `fillRequested(run, checkpoint, text)`."""
+    `fillRequested(run, checkpoint, text)`; `filled(run, step, text, best guess, top_k)` once the
+    candidates of a run's checkpoint are shown (the history records it)."""
 
     fillRequested = Signal(str, str, str)
+    filled = Signal(str, int, str, str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,8 +116,10 @@ class FillMaskTab(QWidget):
         self.view.clear()
         self.summary.setText("Filling the masks…")
 
-    def show_candidates(self, text: str, candidates: Sequence[Sequence[tuple[str, float]]]) -> None:
-        """Per mask of `text`, its (token display text, probability) candidates, most likely first."""
+    def show_candidates(self, text: str, candidates: Sequence[Sequence[tuple[str, float]]],
+                        run: str | None = None, step: int | None = None) -> None:
+        """Per mask of `text`, its (token display text, probability) candidates, most likely first;
+        with the `run` and `step` that gave them, `filled` hands the result to the history."""
         self.view.clear()
         for number, (context, found) in enumerate(zip(mask_contexts(text), candidates, strict=False), start=1):
             mask = QTreeWidgetItem([f"{MASK} {number}: {context}", "", ""])
@@ -125,7 +129,10 @@ class FillMaskTab(QWidget):
             mask.setExpanded(True)
             mask.setFirstColumnSpanned(True)
         self.view.resizeColumnToContents(0)
-        self.summary.setText(f"Best guess: {best_guess(text, candidates)}")
+        guess = best_guess(text, candidates)
+        self.summary.setText(f"Best guess: {guess}")
+        if run is not None and step is not None:
+            self.filled.emit(run, step, text, guess, max((len(c) for c in candidates), default=0))
 
     def show_refusal(self, reason: str) -> None:
         self.view.clear()

@@ -1,9 +1,10 @@
 """The playground's History tab: every generation run from the window, newest first.
 
 Rows live in the project's `generations` table (`core/project/generations.py`), one per sample, so
-they survive reopening and list those `workbench generate` saved too. Choosing one asks the panel
-to put its prompt, settings and text back into the editor (`restoreRequested`); "Export JSONL"
-writes the list to a file.
+they survive reopening and list those `workbench generate` saved too. Each line starts with what kind
+of generation it was (Generate, a branch, a side-by-side column, fill-mask). Choosing one asks the
+panel to put its prompt, settings and text back into the editor (`restoreRequested`; the spec is None
+for fill-mask, whose text is the whole filled text); "Export JSONL" writes the list to a file.
 """
 
 from __future__ import annotations
@@ -41,13 +42,25 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+KINDS = {"generate": "Generate", "branch": "branch", "side-by-side": "side by side", "fill-mask": "fill-mask"}
+
+
+def kind_of(settings: dict[str, Any]) -> str:
+    """What made the row: "Generate", "branch", "side by side 2" (its column), "fill-mask"."""
+    mode = str(settings.get("mode", "generate"))
+    kind = KINDS.get(mode, mode)
+    column = settings.get("column")
+    return f"{kind} {column}" if mode == "side-by-side" and column else kind
+
+
 def describe(row: dict[str, Any]) -> str:
-    """One line: when, which weights, how sampled, and the start of prompt and text."""
+    """One line: when, what kind, which weights, how sampled, and the start of prompt and text."""
     settings = row["settings"]
     where = f"{row['run'] or 'a deleted run'} step {row['checkpoint_step']}"
-    how = "fill-mask" if settings.get("mode") == "fill-mask" else f"T {settings.get('temperature', '?')}"
+    fill = settings.get("mode") == "fill-mask"
+    how = f"top {settings.get('top_k', '?')}" if fill else f"T {settings.get('temperature', '?')}"
     stopped = " · stopped" if settings.get("stopped") else ""
-    return (f"{str(row['created'])[:16].replace('T', ' ')} · {where} · {how}{stopped} · "
+    return (f"{str(row['created'])[:16].replace('T', ' ')} · {kind_of(settings)} · {where} · {how}{stopped} · "
             f"{_one_line(row['prompt'], 30)!r} → {_one_line(row['text'], 60)!r}")
 
 
@@ -101,7 +114,8 @@ class HistoryView(QWidget):
     def restore(self, index: int) -> None:
         """Ask for the `index`-th entry (newest first) to be put back into the editor."""
         row = self._rows[index]
-        spec = spec_from_dict(SampleSpec, {k: v for k, v in row["settings"].items() if k not in ("mode", "stopped")})
+        settings = row["settings"]
+        spec = None if settings.get("mode") == "fill-mask" else spec_from_dict(SampleSpec, settings)
         self.restoreRequested.emit(row["prompt"], spec, row["text"])
 
     @Slot(QListWidgetItem)

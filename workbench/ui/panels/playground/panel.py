@@ -7,13 +7,10 @@ each generation the panel says which run and step it used (`generationCheckpoint
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from secrets import randbelow
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -26,13 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.core.base.errors import InvalidSpecError
-from workbench.core.base.events import GenerationTimed, Notice, TokenGenerated
 from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore
 from workbench.ui.panels.playground.branches import BranchExplorer
 from workbench.ui.panels.playground.fill_mask import FillMaskTab
 from workbench.ui.panels.playground.history import HistoryView
 from workbench.ui.panels.playground.live_figures import LiveFigures
+from workbench.ui.panels.playground.output import PlaygroundOutput, ProblemLabel
 from workbench.ui.panels.playground.recorder import GenerationRecorder
 from workbench.ui.panels.playground.sampler_form import SamplerForm
 from workbench.ui.panels.playground.show_attention import ShowAttentionButton
@@ -46,8 +43,9 @@ from workbench.ui.wording import for_window
 NOT_GENERATING = "Nothing is being generated."
 
 
-class PlaygroundPanel(QWidget):
-    """objectName `playgroundPanel`. `generateRequested(run, checkpoint, prompt, SampleSpec)`."""
+class PlaygroundPanel(PlaygroundOutput, QWidget):
+    """objectName `playgroundPanel`. `generateRequested(run, checkpoint, prompt, SampleSpec)`; the
+    output and the history it records are `PlaygroundOutput`'s (`output.py`)."""
 
     generateRequested = Signal(str, str, str, object)
     stopRequested = Signal()
@@ -62,6 +60,7 @@ class PlaygroundPanel(QWidget):
         self._prompt = ""
         self._tokens = 0
         self._requested = 0  # tokens asked for by the generation now shown
+        self._refused = False  # the generation now shown was refused (`GenerationRefused`)
         self.recorder = GenerationRecorder()  # the history's entry for the generation now shown
 
         self.run = QComboBox()
@@ -92,8 +91,7 @@ class PlaygroundPanel(QWidget):
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The generated text appears here.")
         self.output.setMinimumHeight(44)
-        self.problem = plain_label("")
-        self.problem.setObjectName("playgroundProblem")
+        self.problem = ProblemLabel()  # `playgroundProblem`, a line of its own while there is a reason
         self.summary = plain_label("")
         self.summary.setObjectName("generationSummary")
         self.used = plain_label("")
@@ -103,8 +101,10 @@ class PlaygroundPanel(QWidget):
         source = QFormLayout()
         source.addRow("Run", self.run)
         source.addRow("Checkpoint", self.checkpoint)
+        self.figures = LiveFigures(self)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.problem, 1)
+        buttons.addWidget(self.figures.label)  # beside Generate: the figures of what it started
+        buttons.addStretch(1)
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.stop_button)
         self.show_attention_button = ShowAttentionButton(  # the window wires `requested` (attention_wiring.py)
@@ -115,6 +115,7 @@ class PlaygroundPanel(QWidget):
         layout.addWidget(self.prompt_edit)
         layout.addWidget(self.form)
         layout.addLayout(buttons)
+        layout.addWidget(self.problem)
         # The views of a generation, one tab each: other parts add theirs with `add_view`.
         self.views = QTabWidget()
         self.views.setObjectName("playgroundViews")
@@ -129,17 +130,17 @@ class PlaygroundPanel(QWidget):
         self.generateRequested.connect(self.branches.requested)  # before the window's controller: it learns first
         self.branches.branchRequested.connect(self.request_branch)
         self.side_by_side = SideBySideView(lambda: (self.prompt_edit.toPlainText(), self.sample_spec()))
+        self.side_by_side.columnsFinished.connect(self.record_columns)
         self.fill_mask = FillMaskTab()  # Generate fills masks for a BERT run (`fill_mask.route`)
+        self.fill_mask.filled.connect(self.record_fill_mask)
         self.surprise = SurpriseTab(lambda: (self.run.currentData(), self.checkpoint.currentData()))
         for view, title in ((self.side_by_side, "Side by side"), (self.fill_mask, "Fill mask"),
                             (self.surprise, "Surprise")):
             self.add_view(view, title)
         layout.addWidget(self.views, 1)
-        self.figures = LiveFigures(self)
         ending = QHBoxLayout()  # one line: the dock shares the screen's height with the curves
-        ending.addWidget(self.summary, 1)
-        ending.addWidget(self.figures.label)
-        ending.addWidget(self.used, 1)
+        ending.addWidget(self.summary, 3)
+        ending.addWidget(self.used, 2)
         layout.addLayout(ending)
         self.watch = ChoicesWatch(self, lambda: self._store)  # runs paused or saved by other processes
         self.watch.changed.connect(self.refresh)
@@ -206,83 +207,10 @@ class PlaygroundPanel(QWidget):
         self.show_attention_button.set_generating(generating)
         self._update_buttons()
 
-    # ---- output --------------------------------------------------------------------------------
-
-    def begin_output(self, prompt: str = "") -> None:
-        """Clear the output and show the prompt the continuation will follow."""
-        self.output.clear()
-        self.summary.setText("")
-        self.used.setText("")
-        self.show_attention_button.used_step = None  # known again once the new generation has loaded
-        self._sample = -1
-        self._prompt = prompt
-        self._tokens = 0
-        self._requested = self.max_tokens.value()
-        self.recorder.begin()
-        self.branches.begin()
-        self.figures.begin()
-        self.append_text(prompt)
-
-    def finish_output(self, outcome: str) -> None:
-        """Say how the generation now shown ended: a model may end its text before the token limit."""
-        count = f"{self._tokens:,} token{'s' if self._tokens != 1 else ''}"
-        if outcome == "stopped":
-            self.summary.setText(f"Stopped after {count}.")
-        elif outcome != "finished":
-            self.summary.setText(f"Failed after {count}.")
-        elif self._tokens < self._requested:
-            self.summary.setText(f"{count}: the model ended the text with its end-of-text token.")
-        else:
-            self.summary.setText(f"{count}.")
-        problem = self.recorder.finish(self._store, outcome)
-        if problem:
-            self.problem.setText(problem)
-        self.history.refresh()
-        problem = self.branches.finish(self._store, outcome)
-        if problem:
-            self.problem.setText(problem)
-
-    def add_events(self, events: Iterable[Any]) -> None:
-        events = tuple(events)  # read twice: here and by the branch explorer
-        self.branches.add(events)
-        pieces, before = [], self._tokens
-        for event in events:
-            if isinstance(event, Notice) and event.level == "warning":
-                self.problem.setText(for_window(event.message))  # e.g. a prompt cut to the context
-            if isinstance(event, GenerationTimed):
-                self.figures.timed(event.tokens, event.first_token_s, event.seconds)
-            if not isinstance(event, TokenGenerated):
-                continue
-            self.recorder.add(event)
-            if event.sample != self._sample:
-                self._sample = event.sample
-                if event.sample > 0:
-                    pieces.append(f"\n\n--- sample {event.sample + 1} ---\n{self._prompt}")
-            pieces.append(event.text)
-            self._tokens += 1
-        if pieces:
-            self.append_text("".join(pieces))
-        self.figures.add(self._tokens - before)
-
-    def append_text(self, text: str) -> None:
-        cursor = self.output.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)  # plain text: model output is never interpreted as markup
-        self.output.setTextCursor(cursor)
-        self.output.ensureCursorVisible()
-
     # ---- requests ------------------------------------------------------------------------------
 
     def sample_spec(self) -> SampleSpec:
         return self.form.spec()
-
-    def restore_generation(self, prompt: str, spec: SampleSpec, text: str) -> None:
-        """Put a history entry back: its prompt and settings into the editor, its text into the output."""
-        self.prompt_edit.setPlainText(prompt)
-        self.form.set_spec(spec)
-        self.output.setPlainText(prompt + text)
-        self.summary.setText("Restored from the history.")
-        self.show_view(self.output)
 
     def request_branch(self, run: str, checkpoint: str, prompt: str, spec: SampleSpec) -> bool:
         """Continue a saved text with another token (the Tokens tab): a generation like any other."""
@@ -290,7 +218,7 @@ class PlaygroundPanel(QWidget):
             self.problem.setText(tooltip_text(self.generate_button.toolTip()))
             return False
         self.problem.setText("")
-        self.recorder.requested(prompt, spec)
+        self.recorder.requested(prompt, spec, "branch")
         self.generateRequested.emit(run, checkpoint, prompt, spec)
         return True
 

@@ -10,25 +10,19 @@ shaded from the start of its token that holds that character. The job that fills
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from secrets import randbelow
 from typing import Any
 
 from PySide6.QtCore import QEvent, Signal, Slot
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QColor, QPalette, QTextCharFormat
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from workbench.core.base.errors import InvalidSpecError
+from workbench.core.base.specs import SampleSpec
 from workbench.core.project.store import ProjectStore
+from workbench.ui.panels.playground.side_by_side_column import Column, divergence
 from workbench.ui.theme import is_dark
 from workbench.ui.widgets.checkpoint_choices import checkpoint_choices, fill_checkpoint_combo
 from workbench.ui.widgets.forms import fill_run_combo, plain_label, set_available
@@ -38,92 +32,14 @@ MIN_COLUMNS, MAX_COLUMNS = 2, 4
 _SHADE = {False: "#ffe1a8", True: "#5a4416"}  # amber: readable under the palette's text colour
 
 
-def divergence(texts: Sequence[str], finished: Sequence[bool]) -> int | None:
-    """The first character index where the texts disagree, or None while they agree so far."""
-    if len(texts) < 2:
-        return None
-    n = len(os.path.commonprefix(list(texts)))
-    longer = [t for t in texts if len(t) > n]
-    if len(longer) >= 2 and len({t[n] for t in longer}) > 1:
-        return n
-    if longer and any(done and len(t) == n for t, done in zip(texts, finished, strict=True)):
-        return n  # it ended where another went on
-    return None
-
-
-class _Column(QFrame):
-    def __init__(self, index: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"sideBySideColumn{index + 1}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.run = QComboBox()
-        self.run.setObjectName(f"sideBySideRun{index + 1}")
-        self.run.setToolTip(f"The run of column {index + 1}")
-        self.checkpoint = QComboBox()
-        self.checkpoint.setObjectName(f"sideBySideCheckpoint{index + 1}")
-        self.checkpoint.setToolTip(f"The checkpoint of column {index + 1}: any kept step, or a paused run's live weights")
-        for combo in (self.run, self.checkpoint):  # equal columns, whatever the names' lengths
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        self.output = QPlainTextEdit()
-        self.output.setObjectName(f"sideBySideOutput{index + 1}")
-        self.output.setReadOnly(True)
-        self.output.setMinimumHeight(44)
-        self.state = plain_label("")
-        self.state.setObjectName(f"sideBySideState{index + 1}")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.run)
-        layout.addWidget(self.checkpoint)
-        layout.addWidget(self.output, 1)
-        layout.addWidget(self.state)
-        self.reset("")
-
-    def reset(self, prompt: str) -> None:
-        self.text = ""  # the continuation so far
-        self.starts: list[tuple[int, int]] = []  # (index in text, document position) of each token with text
-        self.tokens = 0
-        self.finished = False
-        self.failed = False
-        self.shade_from: int | None = None  # document position
-        self.output.clear()
-        self.state.setText("")
-        cursor = QTextCursor(self.output.document())
-        cursor.insertText(prompt, QTextCharFormat())
-
-    def append(self, piece: str, shade: QTextCharFormat) -> None:
-        self.tokens += 1
-        if not piece:
-            return
-        cursor = QTextCursor(self.output.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        self.starts.append((len(self.text), cursor.position()))
-        cursor.insertText(piece, shade if self.shade_from is not None else QTextCharFormat())
-        self.text += piece
-
-    def shade(self, at: int, fmt: QTextCharFormat) -> None:
-        """Shade from the start of the token holding character `at` of the continuation."""
-        starts = [doc for index, doc in self.starts if index <= at]
-        if starts:
-            self.shade_from = starts[-1]
-            self.reshade(fmt)
-
-    def reshade(self, fmt: QTextCharFormat) -> None:
-        if self.shade_from is None:
-            return
-        cursor = QTextCursor(self.output.document())
-        cursor.setPosition(self.shade_from)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.mergeCharFormat(fmt)
-
-
 class SideBySideView(QWidget):
     """objectName `sideBySideView`. `compareRequested(columns: list[(run, checkpoint)], prompt, spec)`;
-    `request_of()` gives the panel's (prompt, SampleSpec)."""
+    `request_of()` gives the panel's (prompt, SampleSpec). When they end, `columnsFinished(prompt,
+    spec, [(column number, run, step, text)], stopped)` gives the columns that generated (the history)."""
 
     compareRequested = Signal(object, str, object)
     stopRequested = Signal()
+    columnsFinished = Signal(str, object, object, bool)
 
     def __init__(self, request_of: Callable[[], tuple[str, Any]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +47,7 @@ class SideBySideView(QWidget):
         self._request_of = request_of
         self._store: ProjectStore | None = None
         self._running = False
+        self._request: tuple[str, SampleSpec] | None = None  # what the columns now shown continue
         self.diverged_at: int | None = None
         self.count = QSpinBox()
         self.count.setObjectName("sideBySideCount")
@@ -145,7 +62,7 @@ class SideBySideView(QWidget):
         self.stop_button.clicked.connect(self.stopRequested)
         self.status = plain_label("")
         self.status.setObjectName("sideBySideStatus")
-        self.columns = [_Column(i) for i in range(MAX_COLUMNS)]
+        self.columns = [Column(i) for i in range(MAX_COLUMNS)]
         for column in self.columns:
             column.run.currentIndexChanged.connect(self._load_checkpoints)
         top = QHBoxLayout()
@@ -177,7 +94,7 @@ class SideBySideView(QWidget):
             self._fill_checkpoints(column, keep=True)
         self._update_buttons()
 
-    def _fill_checkpoints(self, column: _Column, keep: bool) -> None:
+    def _fill_checkpoints(self, column: Column, keep: bool) -> None:
         fill_checkpoint_combo(column.checkpoint, checkpoint_choices(self._store, column.run.currentData()), keep=keep)
 
     @Slot()
@@ -196,7 +113,7 @@ class SideBySideView(QWidget):
         self.columns[column].checkpoint.setCurrentIndex(index)
         return index >= 0
 
-    def shown_columns(self) -> list[_Column]:
+    def shown_columns(self) -> list[Column]:
         return self.columns[:self.count.value()]
 
     @Slot()
@@ -216,6 +133,8 @@ class SideBySideView(QWidget):
         except InvalidSpecError as exc:
             self.status.setText(for_window(str(exc)))
             return False
+        if spec.seed is None:  # drawn here, for every column, so the history can repeat the texts
+            spec = replace(spec, seed=randbelow(2**31))
         choices = [(c.run.currentData(), c.checkpoint.currentData()) for c in self.shown_columns()]
         self.compareRequested.emit(choices, prompt, spec)
         return True
@@ -234,7 +153,8 @@ class SideBySideView(QWidget):
 
     # ---- output from the job -------------------------------------------------------------------
 
-    def begin(self, prompt: str) -> None:
+    def begin(self, prompt: str, spec: SampleSpec | None = None) -> None:
+        self._request = (prompt, spec) if spec is not None else None
         self.diverged_at = None
         self.status.setText("")
         for column in self.columns:
@@ -242,6 +162,7 @@ class SideBySideView(QWidget):
 
     def column_started(self, column: int, run: str, step: int) -> None:
         self.columns[column].state.setText(f"{run}, step {step}: generating…")
+        self.columns[column].source = (run, step)
 
     def add_pieces(self, pieces: Iterable[tuple[int, str]]) -> None:
         """(column, text) of each new token, in order; then shade where the columns differ."""
@@ -274,6 +195,7 @@ class SideBySideView(QWidget):
 
     def finish(self, outcome: str, seed: object = None) -> None:
         self.set_running(False)
+        self._report(outcome)
         seed_text = f" with seed {seed}" if isinstance(seed, int) else ""
         if outcome == "stopped":
             self.status.setText("Stopped.")
@@ -283,6 +205,16 @@ class SideBySideView(QWidget):
             self.status.setText(f"Same text in every column{seed_text}.")
         else:
             self.status.setText(f"Generated{seed_text}; shaded from the first token where the columns differ.")
+
+    def _report(self, outcome: str) -> None:
+        """Hand the columns that generated to the history (`columnsFinished`)."""
+        request, self._request = self._request, None
+        if request is None or outcome not in ("finished", "stopped"):
+            return
+        done = [(i + 1, c.source[0], c.source[1], c.text) for i, c in enumerate(self.shown_columns())
+                if c.source is not None and not c.failed]  # an empty text is a result too
+        if done:
+            self.columnsFinished.emit(request[0], request[1], done, outcome == "stopped")
 
     def _shade_format(self) -> QTextCharFormat:
         fmt = QTextCharFormat()

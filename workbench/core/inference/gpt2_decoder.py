@@ -1,0 +1,146 @@
+"""A lean KV-cached forward pass over GPT-2 weights, for sampling one token at a time.
+
+Why: at the sizes trained here (4 layers, 128 dims) one token costs well under a millisecond of
+arithmetic, and `GPT2LMHeadModel.forward` spends more than that in Python (module calls, config
+look-ups, mask building, `DynamicCache` bookkeeping). Reading the same parameter tensors (no copy,
+so live weights stay live) and running the same torch ops in the same order gives the same logits
+(greedy output stays token-for-token equal to transformers' `generate`) in a fraction of the time.
+
+The keys and values live in one buffer per layer sized for the whole context and are written in
+place, where `DynamicCache` concatenates (a copy of the whole cache per token and layer).
+
+Used for `GPT2LMHeadModel` (the options `from_gpt2_config` accepts) and the lean training GPT,
+which has the same parameter names; anything else, or a call that captures attention through
+hooks, goes through the model itself (`models.CachedCausalLM`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from workbench.core.models.lean_gpt import LeanGPT, from_gpt2_config
+
+
+@dataclass(frozen=True)
+class _Layer:
+    ln_1: tuple[torch.Tensor, torch.Tensor, float]  # weight, bias, eps
+    attn_w: torch.Tensor  # Conv1D layout [in, out]
+    attn_b: torch.Tensor
+    proj_w: torch.Tensor
+    proj_b: torch.Tensor
+    ln_2: tuple[torch.Tensor, torch.Tensor, float]
+    fc_w: torch.Tensor
+    fc_b: torch.Tensor
+    out_w: torch.Tensor
+    out_b: torch.Tensor
+    act: Callable[[torch.Tensor], torch.Tensor]
+
+
+def _norm(module: Any) -> tuple[torch.Tensor, torch.Tensor, float]:
+    return module.weight, module.bias, float(module.eps)
+
+
+def _activation(model: Any, block: Any) -> Callable[[torch.Tensor], torch.Tensor]:
+    if isinstance(model, LeanGPT):
+        return functools.partial(F.gelu, approximate=block.mlp.approximate)
+    if model.config.activation_function == "gelu":
+        return F.gelu  # what HF's GELUActivation calls, without a module call around it
+    # HF's own module: its "gelu_new" is a Python formula that differs from F.gelu's tanh kernel in
+    # the last bit, which could flip a near tie and make greedy output differ from `generate`.
+    return block.mlp.act
+
+
+def _hooked(model: nn.Module) -> bool:
+    """Whether something listens to the model's calls (an analysis tool, a test): then the model
+    itself must run, or the hooks would silently miss every token."""
+    return any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+
+
+def supports(model: nn.Module) -> bool:
+    """Whether `GPT2Decoder` computes exactly what `model` does."""
+    config: Any = getattr(model, "config", None)
+    if _hooked(model):
+        return False
+    if isinstance(model, LeanGPT):
+        return True
+    if type(model).__name__ != "GPT2LMHeadModel":
+        return False
+    return (from_gpt2_config(config) is not None
+            and not getattr(config, "reorder_and_upcast_attn", False)
+            and getattr(config, "n_head", 0) > 0 and config.n_embd % config.n_head == 0)
+
+
+class KVCache:
+    """Keys and values [layers, 1, heads, context, head size] and how many positions hold some."""
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor) -> None:
+        self.keys, self.values = keys, values
+        self.length = 0
+
+    def get_seq_length(self) -> int:  # the name transformers' caches use
+        return self.length
+
+
+class GPT2Decoder:
+    """`forward(ids, cache)` appends `ids` after what `cache` holds and returns the next token's
+    float32 logits. Only the first call on a new cache may pass several ids (the prompt): later
+    calls pass one token, which attends to everything before it."""
+
+    def __init__(self, model: Any, block_size: int) -> None:  # a model `supports` accepts
+        trunk = model.transformer
+        self.wte: torch.Tensor = trunk.wte.weight
+        self.wpe: torch.Tensor = trunk.wpe.weight
+        self.ln_f = _norm(trunk.ln_f)
+        self.head: torch.Tensor = model.lm_head.weight  # [vocab, C], tied to wte in most models
+        self.layers = [_Layer(_norm(b.ln_1), b.attn.c_attn.weight, b.attn.c_attn.bias, b.attn.c_proj.weight,
+                              b.attn.c_proj.bias, _norm(b.ln_2), b.mlp.c_fc.weight, b.mlp.c_fc.bias,
+                              b.mlp.c_proj.weight, b.mlp.c_proj.bias, _activation(model, b))
+                       for b in trunk.h]
+        self.n_embd = int(self.wte.shape[1])
+        self.n_head = int(model.config.n_head)
+        self.block_size = min(block_size, int(self.wpe.shape[0]))
+        self.scale = (self.n_embd // self.n_head) ** -0.5  # as HF passes it (not SDPA's own default)
+
+    def new_cache(self) -> KVCache:
+        shape = (len(self.layers), 1, self.n_head, self.block_size, self.n_embd // self.n_head)
+        with torch.inference_mode():  # inference tensors: no version counting on the in-place writes
+            keys = torch.empty(shape, dtype=self.wte.dtype, device=self.wte.device)
+            return KVCache(keys, torch.empty_like(keys))
+
+    def forward(self, ids: list[int], cache: KVCache) -> torch.Tensor:
+        start, count = cache.length, len(ids)
+        if count > 1 and start > 0:
+            raise ValueError("several tokens can only be fed into an empty cache")
+        if start + count > self.block_size:
+            raise ValueError(f"{start + count} tokens do not fit the context of {self.block_size}")
+        with torch.inference_mode():
+            ids_t = torch.tensor(ids, dtype=torch.long, device=self.wte.device)
+            x = F.embedding(ids_t, self.wte) + self.wpe[start:start + count]  # (T, C)
+            for index, layer in enumerate(self.layers):
+                x = self._block(x, layer, cache.keys[index], cache.values[index], start, count)
+            cache.length = start + count
+            last = F.layer_norm(x[-1:], (self.n_embd,), *self.ln_f)
+            return F.linear(last, self.head)[0].float()
+
+    def _block(self, x: torch.Tensor, layer: _Layer, keys: torch.Tensor, values: torch.Tensor, start: int,
+               count: int) -> torch.Tensor:
+        C, H = self.n_embd, self.n_head
+        h = F.layer_norm(x, (C,), *layer.ln_1)
+        q, k, v = torch.addmm(layer.attn_b, h, layer.attn_w).split(C, dim=1)  # 3 x (T, C)
+        q, k, v = (t.view(1, count, H, C // H).transpose(1, 2) for t in (q, k, v))  # (1, H, T, hs)
+        end = start + count
+        keys[:, :, start:end] = k
+        values[:, :, start:end] = v
+        # One new token attends to the whole cache; a prompt (into an empty cache) causally.
+        y = F.scaled_dot_product_attention(q, keys[:, :, :end], values[:, :, :end],
+                                           is_causal=count > 1, scale=self.scale)
+        x = x + torch.addmm(layer.proj_b, y.transpose(1, 2).reshape(count, C), layer.proj_w)
+        h = F.layer_norm(x, (C,), *layer.ln_2)
+        return x + torch.addmm(layer.out_b, layer.act(torch.addmm(layer.fc_b, h, layer.fc_w)), layer.out_w)
