@@ -60,6 +60,7 @@ class LiveCurves:
         self.plot = feed.plot
         self.key: Hashable = LIVE
         self.spikes = SpikeWatch()
+        self._cache: dict[Any, tuple[tuple[Any, ...], RunCurves]] = {}  # run id -> (version, curves)
 
     def begin(self, store: ProjectStore | None, others: list[int]) -> None:
         """A job starts: an empty live run first, then `others` from the store."""
@@ -112,6 +113,26 @@ class LiveCurves:
         return with_markers(RunCurves(stored.name, drawn.series, drawn.walls, stored.tokens_per_step, (),
                                       stored.clip, run_id), [*markers, *drawn.markers])
 
-    @staticmethod
-    def _stored(store: ProjectStore | None, runs: list[Any]) -> list[RunCurves]:
-        return [load_curves(store, key) for key in runs] if store is not None else []
+    def _stored(self, store: ProjectStore | None, runs: list[Any]) -> list[RunCurves]:
+        """The other runs' stored curves, read again only when a run changed (its status, step or
+        checkpoints): the live run is redrawn with them when it is named and on every selection
+        change, and three runs of 20k steps took the GUI thread over a second to read each time."""
+        if store is None:
+            return []
+        curves = []
+        for key in runs:
+            version = _version(store, key)
+            cached = self._cache.get(key)
+            if cached is None or cached[0] != version:
+                cached = (version, load_curves(store, key))
+                self._cache[key] = cached
+            curves.append(cached[1])
+        return curves
+
+
+def _version(store: ProjectStore, run_id: int) -> tuple[Any, ...]:
+    run = store.get_run(run_id)
+    checkpoints = store.query("SELECT step, pinned FROM checkpoints WHERE run_id = ? ORDER BY step", (run_id,))
+    resumes = store.query("SELECT COUNT(*) AS n FROM metrics WHERE run_id = ? AND name = 'resume'", (run_id,))
+    return (str(store.root), run["status"], run["step"], run.get("message"),
+            tuple((c["step"], c["pinned"]) for c in checkpoints), resumes[0]["n"])
