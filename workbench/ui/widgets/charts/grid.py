@@ -204,7 +204,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         first: pg.PlotItem | None = None
         for i, chart in enumerate(charts):
             plot = self.addPlot(row=i // columns, col=i % columns, axisItems={"bottom": XAxis(), "left": FastGridAxis("left")})
-            self._setup_plot(plot, chart.title, last_row=i // columns == (len(charts) - 1) // columns)
+            self._setup_plot(plot, chart.title, last_row=i // columns == (len(charts) - 1) // columns,
+                             lowest=i + columns >= len(charts))
             plot.setLogMode(x=self.log_x, y=self.log_y[chart.key])
             if first is None:
                 first = plot
@@ -223,7 +224,7 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         self._style()
         self.reset_view()
 
-    def _setup_plot(self, plot: pg.PlotItem, title: str, last_row: bool) -> None:
+    def _setup_plot(self, plot: pg.PlotItem, title: str, last_row: bool, lowest: bool) -> None:
         plot.setMenuEnabled(False)
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setClipToView(True)
@@ -238,6 +239,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         axis.set_mode(self.x_mode)
         if last_row:
             plot.setLabel("bottom", X_MODES[self.x_mode])
+        if not lowest:  # the x axis is linked: its numbers under each column's lowest plot only
+            axis.setStyle(showValues=False)  # (tick text was most of a zoom's repaint)
         line = pg.InfiniteLine(angle=90, movable=False)
         line.setVisible(False)
         plot.addItem(line, ignoreBounds=True)
