@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import TINY_RUN, make_runs_project
+from playground_helpers import open_playground
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor, QTextFormat
 from PySide6.QtWidgets import QApplication
@@ -41,13 +42,6 @@ def base(tmp_path_factory) -> Path:
 def runs(base: Path, tmp_path: Path) -> Path:
     playground_jobs.CACHE.clear()  # each test's copy is another project
     return Path(shutil.copytree(base, tmp_path / "p.wbproj"))
-
-
-def open_playground(window, root: Path):
-    assert window.open_project(root)
-    playground = window.panels.playground
-    playground.watch.timer.stop()
-    return playground
 
 
 def background_at(edit, position: int):

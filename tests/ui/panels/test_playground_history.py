@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import make_one_run_project
+from playground_helpers import generate
 
 from workbench.core.base.events import TokenGenerated
 from workbench.core.base.specs import SampleSpec
@@ -30,14 +31,6 @@ def base(tmp_path_factory) -> Path:
 @pytest.fixture
 def one_run(base: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(base, tmp_path / "p.wbproj"))
-
-
-def generate(qtbot, window, prompt: str) -> None:
-    playground = window.panels.playground
-    playground.prompt_edit.setPlainText(prompt)
-    assert playground.request_generation()
-    qtbot.waitUntil(lambda: "generate" not in window.jobs.active_kinds() and bool(playground.summary.text()),
-                    timeout=120_000)
 
 
 def test_generations_are_saved_listed_restored_and_exported(qtbot, window, one_run, tmp_path, monkeypatch,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import make_runs_project
+from playground_helpers import generate, open_playground
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -36,21 +37,6 @@ def base(tmp_path_factory) -> Path:
 def runs(base: Path, tmp_path: Path) -> Path:
     playground_jobs.CACHE.clear()  # each test's copy is another project
     return Path(shutil.copytree(base, tmp_path / "p.wbproj"))
-
-
-def open_playground(window, root: Path):
-    assert window.open_project(root)
-    playground = window.panels.playground
-    playground.watch.timer.stop()
-    return playground
-
-
-def generate(qtbot, window, prompt: str) -> None:
-    playground = window.panels.playground
-    playground.prompt_edit.setPlainText(prompt)
-    assert playground.request_generation()
-    qtbot.waitUntil(lambda: "generate" not in window.jobs.active_kinds() and bool(playground.summary.text()),
-                    timeout=120_000)
 
 
 def idle(window) -> bool:
