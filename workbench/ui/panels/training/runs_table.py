@@ -67,7 +67,7 @@ class RunsTable(RecordTable):
         keep = [select] if select is not None else self.selected_keys()
         current = select if select is not None else self.selected_key()
         self.setSortingEnabled(False)
-        self.blockSignals(True)
+        blocked = self.blockSignals(True)  # restored as it was: a caller may block them around this
         try:
             self.setRowCount(len(rows))
             for r, (key, cells) in enumerate(rows):
@@ -75,7 +75,7 @@ class RunsTable(RecordTable):
                     self.setItem(r, c, _item(key, value))
             self.clearSelection()
         finally:
-            self.blockSignals(False)
+            self.blockSignals(blocked)
         self.setSortingEnabled(True)  # sorts by the header's indicator (none: creation order)
         self._select(keep, current)
         self.apply_filter(self._filter)
@@ -83,7 +83,7 @@ class RunsTable(RecordTable):
         self.viewport().update()
 
     def _select(self, keys: list[Any], current: Any) -> None:
-        self.blockSignals(True)
+        blocked = self.blockSignals(True)
         try:
             model = self.selectionModel()
             flags = model.SelectionFlag.Select | model.SelectionFlag.Rows
@@ -94,7 +94,7 @@ class RunsTable(RecordTable):
                 if key in keys:
                     model.select(self.model().index(r, 0), flags)
         finally:
-            self.blockSignals(False)
+            self.blockSignals(blocked)  # a caller's block holds: the panel's one change of selection, not two
         self._emit_selection()
         self._emit_keys()
 
@@ -114,9 +114,9 @@ class RunsTable(RecordTable):
 
     def select_keys(self, keys: Sequence[Any]) -> None:
         """Select exactly these runs, the first one current (whatever keys the user holds down)."""
-        self.blockSignals(True)
+        blocked = self.blockSignals(True)
         self.clearSelection()
-        self.blockSignals(False)
+        self.blockSignals(blocked)
         self._select(list(keys), keys[0] if keys else None)
 
     def select_key(self, key: Any) -> None:

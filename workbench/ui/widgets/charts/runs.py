@@ -21,6 +21,7 @@ class RunState:
     def __init__(self, run_id: Hashable, index: int, curves: RunCurves) -> None:
         self.run_id = run_id
         self.index = index  # its colour
+        self.source: RunCurves | None = curves  # what it was made from; None once points are appended
         self.name = curves.name
         self.tokens_per_step = curves.tokens_per_step
         self.clip = curves.clip
@@ -63,4 +64,5 @@ class RunState:
         return float(wall - self.start_wall()) if mode == "relative" else float(wall)
 
     def append(self, key: str, steps: Iterable[float], values: Iterable[float], walls: Iterable[float] | None) -> int:
+        self.source = None  # no longer what `source` holds: drawn again if given it
         return self.series[key].extend(steps, values, walls)
