@@ -215,3 +215,17 @@ def test_clicking_a_validation_point_gives_its_step(qtbot):
 
     x, y = view.grid.runs[1].series["val_loss"].steps[2], view.grid.runs[1].series["val_loss"].values[2]
     assert view.grid.step_at(box.mapViewToScene(QPointF(x, y))) == int(x)
+
+
+def test_runs_given_the_same_curves_again_keep_their_items_and_changed_ones_are_redrawn(qtbot):
+    view = _view(qtbot)
+    stored, live = _run(name="stored"), _run(name="live")
+    view.set_runs({1: live, 2: stored})
+    kept = view.grid.items[(2, "loss")]
+    view.set_runs({3: _run(name="named"), 2: stored})  # the live run named; the stored one unchanged
+    assert view.grid.items[(2, "loss")] is kept
+    assert (1, "loss") not in view.grid.items and (3, "loss") in view.grid.items
+    view.set_runs({2: stored, 3: _run(name="named")})  # its place (so its colour) changed: drawn again
+    assert view.grid.items[(2, "loss")] is not kept
+    drawn = sum(isinstance(item, type(kept[0])) for plot in view.grid.plots.values() for item in plot.items)
+    assert drawn == 2 * len(view.grid.items)  # raw and smoothed per run and series: nothing left behind

@@ -110,3 +110,28 @@ def test_induction_is_attention_to_the_token_after_the_earlier_occurrence_of_the
     heads = HeadScores(induction=scores.reshape(1, 5), previous_token=np.zeros((1, 5)),
                        first_token=np.zeros((1, 5)), entropy=np.zeros((1, 5)), period=10)
     assert [(layer, head) for layer, head, _ in heads.induction_heads()] == [(0, 0), (0, 3)]
+
+
+def test_repeat_targets_point_after_each_earlier_occurrence_of_the_last_tokens():
+    from workbench.core.attention.scores import repeat_targets
+
+    ids = [5, 6, 7, 8, 9, 5, 6, 7, 8]  # 5 6 7 8 repeats: positions 7 and 8 end a repeated 3-token span
+    rows, cols = repeat_targets(ids, match=3)
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == [(7, 3), (8, 4)]
+    assert repeat_targets([1, 2, 3, 4, 5], match=3)[0].size == 0  # nothing repeats
+    rows, cols = repeat_targets([1, 1, 1, 1, 1], match=2)  # a run: every earlier pair, never the token itself
+    assert all(c < r for r, c in zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+def test_text_induction_score_is_the_weight_on_the_targets_averaged_over_repeated_positions():
+    from workbench.core.attention.scores import repeat_targets, text_induction_score
+
+    ids = [5, 6, 7, 8, 9, 5, 6, 7, 8]
+    rows, cols = repeat_targets(ids, match=3)
+    copying = np.tile(np.eye(9, dtype=np.float32), (2, 1, 1))  # head 0 copies, head 1 attends to itself
+    for row, col in zip(rows, cols, strict=True):
+        copying[0, row] = 0.0
+        copying[0, row, col] = 1.0
+    score = text_induction_score(copying, rows, cols)
+    assert score.tolist() == [1.0, 0.0]
+    assert text_induction_score(copying, np.empty(0, int), np.empty(0, int)).tolist() == [0.0, 0.0]

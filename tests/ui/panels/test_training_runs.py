@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import make_runs_project
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 
 from workbench.core.base.disk import folder_size, size_text
@@ -126,3 +127,20 @@ def test_a_checkpoint_is_pinned_from_its_sample(window, runs_project):
     assert pin.isChecked() and pin.text() == "Pinned"
     pin.click()
     assert not any(r["pinned"] for r in store.list_checkpoints(gpt2))
+
+
+def test_selecting_runs_while_a_caller_blocks_signals_emits_nothing(window, runs_project):
+    assert window.open_project(runs_project)
+    table = window.panels.training.runs
+    seen: list[list] = []
+    table.selectionChangedKeys.connect(seen.append)
+    keys = [table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(table.rowCount())]
+    rows = [(key, ["x"] * table.columnCount()) for key in keys]
+    table.blockSignals(True)
+    table.set_records(rows, select=keys[0])
+    table.select_keys(keys[:1])
+    assert table.signalsBlocked()  # restored as the caller set it, not unblocked halfway
+    table.blockSignals(False)
+    assert seen == []
+    table.select_keys(keys[:2])
+    assert seen and seen[-1][:1] == keys[:1]

@@ -10,11 +10,14 @@ from torch import nn
 
 from workbench.core.attention.extraction import attention_weights
 from workbench.core.attention.scores import (
+    MIN_REPEATS,
     HeadScores,
     first_token_score,
     induction_score,
     normalised_entropy,
     previous_token_score,
+    repeat_targets,
+    text_induction_score,
 )
 from workbench.core.base.errors import InvalidSpecError, WorkbenchError
 from workbench.core.inference.models import context_size, is_masked_lm
@@ -50,7 +53,8 @@ def choose_period(block: int | None, tokenizer: Tokenizer) -> int:
 
 def head_scores(model: nn.Module, tokenizer: Tokenizer, text: str | None = None, *, period: int | None = None,
                 seed: int = 0, repeats: int = REPEATS) -> HeadScores:
-    """Every head's scores for `model`. Induction comes from `repeats` random sequences repeated twice;
+    """Every head's scores for `model`. Induction comes from `repeats` random sequences repeated twice,
+    and also from `text` where it repeats itself (a causal model; the larger score per head);
     previous-token, first-token and entropy from `text` when it is given, else from those sequences."""
     model = unwrap(model)
     if not has_attention(model):
@@ -64,7 +68,7 @@ def head_scores(model: nn.Module, tokenizer: Tokenizer, text: str | None = None,
                               causal=causal).astype(np.float32) for r in range(max(1, repeats))]
     random_maps = np.mean(maps, axis=0)
     notes: list[str] = []
-    source, text_tokens = random_maps, 0
+    source, ids = random_maps, []
     if text is not None and text.strip():
         ids = list(tokenizer.encode(text))
         if block and len(ids) > block:
@@ -72,7 +76,12 @@ def head_scores(model: nn.Module, tokenizer: Tokenizer, text: str | None = None,
             ids = ids[-block:]
         if len(ids) >= 2:
             source = attention_weights(model, ids, block=len(ids), causal=causal).astype(np.float32)
-            text_tokens = len(ids)
-    return HeadScores(induction=induction_score(random_maps, period), previous_token=previous_token_score(source),
+    random_induction = induction_score(random_maps, period)
+    rows, cols = repeat_targets(ids) if causal and source is not random_maps else (np.empty(0, int), np.empty(0, int))
+    repeats = len(np.unique(rows))
+    text_induction = text_induction_score(source, rows, cols) if repeats >= MIN_REPEATS else None
+    induction = random_induction if text_induction is None else np.maximum(random_induction, text_induction)
+    return HeadScores(induction=induction, previous_token=previous_token_score(source),
                       first_token=first_token_score(source), entropy=normalised_entropy(source, causal),
-                      period=period, text_tokens=text_tokens, notes=tuple(notes))
+                      period=period, text_tokens=len(ids) if source is not random_maps else 0, notes=tuple(notes),
+                      random_induction=random_induction, text_induction=text_induction, repeat_positions=repeats)

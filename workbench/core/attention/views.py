@@ -86,7 +86,7 @@ def scores_caption(scores: HeadScores) -> str:
     found = ("induction heads: " + ", ".join(f"L{layer} H{head} ({value:.2f})" for layer, head, value in heads[:6])
              if heads else "no induction head")
     source = f"the text ({scores.text_tokens} tokens)" if scores.text_tokens else "the random tokens"
-    return " · ".join([found, f"induction on {scores.period} random tokens repeated, the others on {source}",
+    return " · ".join([found, f"induction {scores.induction_source()}, the others on {source}",
                        *scores.notes])
 
 

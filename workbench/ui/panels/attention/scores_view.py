@@ -95,7 +95,8 @@ class HeadScoresView(QWidget):
         self.compute_button = QPushButton("Compute head scores")
         self.compute_button.setObjectName("headScoresButton")
         self.compute_button.setToolTip("Run the chosen checkpoint on repeated random tokens (induction) and "
-                                       "on the typed text (the other scores)")
+                                       "on the typed text (the other scores, and induction where it repeats "
+                                       "itself, as a copy-task line does)")
         self.summary = plain_label("Compute the scores to see what each head does: induction heads copy "
                                    "what followed an earlier occurrence of the current token.")
         self.summary.setObjectName("headScoresSummary")
@@ -126,10 +127,11 @@ class HeadScoresView(QWidget):
         else:
             text = (f"No induction head yet (the strongest scores {scores.induction.max():.2f}; a head counts "
                     f"from {INDUCTION_THRESHOLD:.2f}). On the copy task they appear once the loss drops "
-                    "in a step.")
+                    "in a step; type a line of it (words, ' | ', a run of them again) to score them where "
+                    "the model copies.")
         source = f"the typed text ({scores.text_tokens} tokens)" if scores.text_tokens else "random tokens"
         notes = " ".join(note[:1].upper() + note[1:].rstrip(".") + "." for note in scores.notes)  # as sentences
-        self.summary.setText(f"{text} Induction on {scores.period} random tokens repeated; the other scores "
+        self.summary.setText(f"{text} Induction {scores.induction_source()}; the other scores "
                              f"on {source}. {notes}".rstrip())
         self._draw()
 
@@ -157,4 +159,7 @@ class HeadScoresView(QWidget):
         if cell is not None and self.scores is not None:
             layer, head = cell
             parts = ", ".join(f"{SCORE_TITLES[n].lower()} {self.scores.score(n)[layer, head]:.3f}" for n in SCORE_NAMES)
+            if self.scores.text_induction is not None and self.scores.random_induction is not None:
+                parts += (f" (induction on random tokens {self.scores.random_induction[layer, head]:.3f}, "
+                          f"on the text {self.scores.text_induction[layer, head]:.3f})")
             self.readout.setText(f"Layer {layer} head {head}: {parts}")
