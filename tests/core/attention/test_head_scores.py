@@ -135,3 +135,17 @@ def test_text_induction_score_is_the_weight_on_the_targets_averaged_over_repeate
     score = text_induction_score(copying, rows, cols)
     assert score.tolist() == [1.0, 0.0]
     assert text_induction_score(copying, np.empty(0, int), np.empty(0, int)).tolist() == [0.0, 0.0]
+
+
+def test_a_text_that_repeats_itself_is_a_second_induction_probe_and_the_larger_score_counts():
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=40, n_positions=64, n_layer=2, n_head=3, n_embd=24)).eval()
+    plain = head_scores(model, Chars(), "the king speaks")
+    assert plain.text_induction is None and plain.repeat_positions == 0
+    np.testing.assert_array_equal(plain.induction, plain.random_induction)
+    assert "text" not in plain.induction_source()
+    line = "ab cde fg hij | cde fg hij\n"  # a copy-task line: 'cde fg hij' repeats
+    scores = head_scores(model, Chars(), line)
+    assert scores.repeat_positions >= 8 and scores.text_induction is not None
+    np.testing.assert_array_equal(scores.induction, np.maximum(scores.random_induction, scores.text_induction))
+    assert f"the {scores.repeat_positions} positions of the text" in scores.induction_source()

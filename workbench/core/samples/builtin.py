@@ -65,8 +65,9 @@ SAMPLES: dict[str, SampleDataset] = {
             key="copy-task",
             title="Copy task (induction)",
             description=(
-                "Each line lists random made-up words, then ' | ', then a run of those words copied in "
-                "the same order, e.g. 'tu kqz fjw pxo ab | kqz fjw pxo'. Nothing before the '|' can be "
+                "Each line lists random made-up words (no letter twice in a line), then ' | ', then a run "
+                "of those words copied in the same order, e.g. 'tu kqz fjw pxo ab | kqz fjw pxo'. Nothing "
+                "before the '|' can be "
                 "predicted; after it, once the first copied word is seen, the rest follows exactly by "
                 "finding where that word appeared and copying what came next. When a model learns this "
                 "(induction heads), the loss drops in a sudden step rather than smoothly."

@@ -24,23 +24,37 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
+MAX_COPY_WORDS = 13  # 26 letters, each used once per line, make at most 13 words of 2 letters
+
+
 def _made_up_words(rng: random.Random, count: int) -> list[str]:
-    """`count` different lowercase words of 2 to 4 letters, so each one is a unique key to look up."""
-    found: dict[str, None] = {}  # insertion-ordered set: the order must not depend on hashing
-    while len(found) < count:
-        found["".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 4)))] = None
-    return list(found)
+    """`count` lowercase words of 2 to 4 letters with no letter used twice in the line.
+
+    Why no letter twice: a character-level model then finds where to copy from with one character,
+    as it does on the random tokens the induction score reads; with letters repeating (each word
+    drawn freely) a character has several earlier occurrences, the match needs two or three
+    characters of context, and a tiny Llama had barely started copying after 2400 steps where it
+    copies within about 800 steps here (bench/bench_induction.py)."""
+    lengths = [rng.randint(2, 4) for _ in range(count)]
+    while sum(lengths) > len(string.ascii_lowercase):
+        lengths[lengths.index(max(lengths))] -= 1
+    letters = rng.sample(string.ascii_lowercase, sum(lengths))
+    words, at = [], 0
+    for length in lengths:
+        words.append("".join(letters[at:at + length]))
+        at += length
+    return words
 
 
-def copy_lines(rng: random.Random, *, min_words: int = 6, max_words: int = 14, max_run: int = 6) -> Iterator[str]:
-    """Lines like `tu kqz fjw pxo ab rem | kqz fjw pxo`: some made-up words, then a run of them again.
+def copy_lines(rng: random.Random, *, min_words: int = 4, max_words: int = 8, max_run: int = 8) -> Iterator[str]:
+    """Lines like `tu kqz fjw pxo ab | kqz fjw pxo`: some made-up words, then a run of them again.
 
-    The copied run starts anywhere in the first half, so the first copied word is a guess among the
-    words of the line; every word after it is fully determined by where that word appeared before,
-    which is exactly what an induction head computes.
+    The copied run starts anywhere in the line, so the first copied word is a guess among the
+    words of the line; every character after its first is fully determined by where that character
+    appeared before, which is exactly what an induction head computes.
     """
-    _check_int("min_words", min_words, 2, 100)
-    _check_int("max_words", max_words, min_words, 100)
+    _check_int("min_words", min_words, 2, MAX_COPY_WORDS)
+    _check_int("max_words", max_words, min_words, MAX_COPY_WORDS)
     _check_int("max_run", max_run, 1, max_words)
     return _copy_lines(rng, min_words, max_words, max_run)
 
