@@ -144,3 +144,21 @@ def test_selecting_runs_while_a_caller_blocks_signals_emits_nothing(window, runs
     assert seen == []
     table.select_keys(keys[:2])
     assert seen and seen[-1][:1] == keys[:1]
+
+
+def test_a_refresh_of_the_same_runs_changes_only_the_cells_that_differ(window, runs_project):
+    assert window.open_project(runs_project)
+    table = window.panels.training.runs
+    keys = [table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(table.rowCount())]
+    table.select_keys(keys[:2])
+    rows = {key: [table.cell_text(r, c) for c in range(table.columnCount())] for r, key in enumerate(keys)}
+    unchanged = table.item(0, 0)
+    rows[keys[1]][2] = "12345"  # one run's step moved on
+    seen: list[list] = []
+    table.selectionChangedKeys.connect(seen.append)
+    table.set_records([(key, cells) for key, cells in rows.items()])
+    assert table.item(0, 0) is unchanged  # not rebuilt
+    assert table.cell_text(keys.index(keys[1]), 2) == "12345"
+    assert table.selected_keys() == keys[:2] and seen[-1] == keys[:2]  # kept, and said again
+    table.set_records([(key, cells) for key, cells in list(rows.items())[1:]])  # a run fewer: rebuilt
+    assert table.rowCount() == len(keys) - 1

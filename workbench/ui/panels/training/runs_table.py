@@ -2,8 +2,9 @@
 text, several rows selectable for comparison.
 
 Cells are `Cell(text, key)`: the text shown and the value a sort compares, so "3e-04" sorts as a
-number and "1h 02m" by its seconds. The table is rebuilt on every refresh (every 2 s while a run
-trains), keeping the selected runs, the current one, the sort order and the filter.
+number and "1h 02m" by its seconds. A refresh (every 2 s while a run trains) changes only the cells
+that differ when the runs are the same, and otherwise rebuilds the table, keeping the selected runs,
+the current one, the sort order and the filter.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class RunsTable(RecordTable):
 
     def set_records(self, rows: Sequence[tuple[Any, Sequence[Any]]], select: Any = None) -> None:
         """Rebuild; keep the selected runs (or select `select` alone) and the sort order."""
+        if select is None and self._update_in_place(rows):
+            return
         keep = [select] if select is not None else self.selected_keys()
         current = select if select is not None else self.selected_key()
         self.setSortingEnabled(False)
@@ -81,6 +84,31 @@ class RunsTable(RecordTable):
         self.apply_filter(self._filter)
         self._fit_name_column()
         self.viewport().update()
+
+    def _update_in_place(self, rows: Sequence[tuple[Any, Sequence[Any]]]) -> bool:
+        """The same runs as shown (the refresh every 2 s while one trains): change the cells whose
+        text differs and leave the rest, and the selection, alone. False: the runs differ."""
+        by_key = {key: cells for key, cells in rows}
+        shown = [self.item(r, 0).data(_KEY_ROLE) if self.item(r, 0) else None for r in range(self.rowCount())]
+        if len(by_key) != len(rows) or sorted(map(str, shown)) != sorted(map(str, by_key)) \
+                or any(key not in by_key for key in shown):
+            return False
+        self.setSortingEnabled(False)  # rows stay put while their cells change
+        blocked = self.blockSignals(True)
+        try:
+            for r, key in enumerate(shown):
+                for c, value in enumerate(by_key[key]):
+                    fresh = _item(key, value)
+                    item = self.item(r, c)
+                    if item is None or item.text() != fresh.text() or item.data(_SORT_ROLE) != fresh.data(_SORT_ROLE):
+                        self.setItem(r, c, fresh)
+        finally:
+            self.blockSignals(blocked)
+        self.setSortingEnabled(True)
+        self.apply_filter(self._filter)
+        self.viewport().update()
+        self._emit_keys()  # the same selection: listeners refresh what they show of it (a new name)
+        return True
 
     def _select(self, keys: list[Any], current: Any) -> None:
         blocked = self.blockSignals(True)
