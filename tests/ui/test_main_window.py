@@ -211,3 +211,18 @@ def test_the_start_up_probe_quits_the_demo_while_it_trains(tmp_path):
                           timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("first-paint ") and "Traceback" not in proc.stderr
+
+
+def test_the_first_paint_is_signalled_once_and_then_the_window_is_not_watched(qtbot):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    painted: list[bool] = []
+    window.firstPainted.connect(lambda: painted.append(True))
+    window.show()
+    qtbot.waitUntil(lambda: painted == [True], timeout=10_000)
+    window.repaint()  # later paints: no second signal
+    QApplication.processEvents()
+    assert window.eventFilter(window, QEvent(QEvent.Type.Paint)) is False and painted == [True]

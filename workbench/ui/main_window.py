@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.store: ProjectStore | None = None
         self._window_lock: WindowLock | None = None  # held while a project is open here for writing
         self._painted = False
+        self.installEventFilter(self)  # until the first paint (`eventFilter`)
         self._warm_up = warm_up
         self.panels = Panels(DatasetPanel(), ModelPanel(), TrainingPanel(), AttentionPanel(), PlaygroundPanel())
         self.docks = build_docks(self, self.panels)
@@ -243,12 +244,17 @@ class MainWindow(QMainWindow):
 
     # ---- start-up and shutdown -----------------------------------------------------------------
 
-    def event(self, event: QEvent) -> bool:
-        handled = super().event(event)
-        if event.type() == QEvent.Type.Paint and not self._painted:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """Watches the window's own events until its first paint, then stops watching.
+
+        Why a filter and not an `event` override: an override wraps every event of the window,
+        its repaint included, in a Python call that holds the GIL while Qt paints in C++; while a
+        run trained, that was the largest share of the GIL the GUI thread took from training."""
+        if watched is self and event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
+            self.removeEventFilter(self)
             QTimer.singleShot(0, self._after_first_paint)
-        return handled
+        return False
 
     @Slot()
     def _after_first_paint(self) -> None:
