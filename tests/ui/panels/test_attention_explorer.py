@@ -165,3 +165,19 @@ def test_the_window_computes_head_scores_of_a_real_run(qtbot, window, tmp_path):
     assert scores.induction.shape == (2, 2) and scores.text_tokens == 26
     assert "Induction on" in panel.overview.scores_view.summary.text()
     shutil.rmtree(root)
+
+
+def test_scores_with_no_text_take_the_runs_own_text_from_its_snapshot(qtbot, window, tmp_path):
+    from cli_helpers import make_one_run_project
+
+    root = make_one_run_project(tmp_path / "p.wbproj")
+    assert window.open_project(root)
+    panel = window.panels.attention
+    qtbot.waitUntil(lambda: panel.overview.scores_view.compute_button.isEnabled(), timeout=60_000)
+    probe = panel.snapshots.probe_text()
+    assert probe.startswith("the king speaks")  # the validation text the run's snapshots show
+    panel.text_edit.setPlainText("")
+    requested: list[str] = []
+    panel.headScoresRequested.connect(lambda _run, _step, text: requested.append(text))
+    assert panel.request_head_scores()
+    assert requested == [probe] and panel.text_edit.toPlainText() == probe

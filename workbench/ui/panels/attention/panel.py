@@ -264,6 +264,10 @@ class AttentionPanel(QWidget):
     def request_head_scores(self) -> bool:
         if not self.overview.scores_view.compute_button.isEnabled():
             return False
+        if not self.text_edit.toPlainText().strip() and self.snapshots.probe_text():
+            # the run's own text (its snapshot's, from its validation split): on the copy task it holds
+            # the copies whose induction heads random tokens do not wake
+            self.text_edit.setPlainText(self.snapshots.probe_text())
         self.overview.scores_view.summary.setText("Computing head scores…")
         self.headScoresRequested.emit(self.run.currentData(), self.checkpoint.currentData() or "latest",
                                       self.text_edit.toPlainText())

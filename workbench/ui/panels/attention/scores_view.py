@@ -96,7 +96,8 @@ class HeadScoresView(QWidget):
         self.compute_button.setObjectName("headScoresButton")
         self.compute_button.setToolTip("Run the chosen checkpoint on repeated random tokens (induction) and "
                                        "on the typed text (the other scores, and induction where it repeats "
-                                       "itself, as a copy-task line does)")
+                                       "itself, as a copy-task line does). With no text typed, the run's own "
+                                       "text is used, the one its saved snapshots show.")
         self.summary = plain_label("Compute the scores to see what each head does: induction heads copy "
                                    "what followed an earlier occurrence of the current token.")
         self.summary.setObjectName("headScoresSummary")

@@ -13,11 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox
 
 from workbench.core.base.errors import WorkbenchError
 from workbench.core.project.store import ProjectStore
+
+_PROBE_ROLE = Qt.ItemDataRole.UserRole + 1  # the snapshot's text
 
 
 class SnapshotList(QObject):
@@ -59,6 +61,7 @@ class SnapshotList(QObject):
         self.combo.clear()
         for row in rows:
             self.combo.addItem(f"step {row['step']}", row["path"])
+            self.combo.setItemData(self.combo.count() - 1, row.get("probe_text") or "", _PROBE_ROLE)
         index = self.combo.findData(keep) if keep is not None else -1
         self.combo.setCurrentIndex(index if index >= 0 else self.combo.count() - 1)
         self.combo.blockSignals(False)
@@ -68,8 +71,13 @@ class SnapshotList(QObject):
         if store is None or name is None:
             return []
         return store.query(
-            "SELECT s.step, s.path FROM attention_snapshots s JOIN runs r ON r.id = s.run_id "
+            "SELECT s.step, s.path, s.probe_text FROM attention_snapshots s JOIN runs r ON r.id = s.run_id "
             "WHERE r.name = ? ORDER BY s.step", (name,))
+
+    def probe_text(self) -> str:
+        """The text the chosen snapshot shows ("" when none is chosen)."""
+        text = self.combo.currentData(_PROBE_ROLE)
+        return text if isinstance(text, str) else ""
 
     def load(self) -> None:
         """Read the chosen snapshot and emit it."""
