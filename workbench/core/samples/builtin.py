@@ -76,10 +76,12 @@ SAMPLES: dict[str, SampleDataset] = {
                 "Induction heads: after the '|', each character attends to the character just after "
                 "the previous occurrence of the same text in the first half (an off-diagonal stripe, "
                 "one position to the right of the match). They build on a previous-token head in an "
-                "earlier layer (a stripe just below the diagonal), so use at least 2 layers."
+                "earlier layer (a stripe just below the diagonal), so use at least 2 layers. Llama's "
+                "rotary positions make that head easy: the tiny preset as Llama shows induction heads "
+                "after about 600 steps; GPT-2's learned positions take many times longer."
             ),
             suggested_tokenizer="char",
-            suggested_preset="nano",
+            suggested_preset="tiny",
             default_bytes=800_000,
         ),
         SampleDataset(
