@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
 from workbench.core.base.events import EvalFinished, StepLogged
 from workbench.core.project.store import ProjectStore, now_iso
@@ -229,3 +230,30 @@ def test_runs_given_the_same_curves_again_keep_their_items_and_changed_ones_are_
     assert view.grid.items[(2, "loss")] is not kept
     drawn = sum(isinstance(item, type(kept[0])) for plot in view.grid.plots.values() for item in plot.items)
     assert drawn == 2 * len(view.grid.items)  # raw and smoothed per run and series: nothing left behind
+
+
+def test_the_grid_is_drawn_opaque_beneath_the_curves_in_the_colour_its_faint_pen_gives(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from workbench.ui.widgets.charts.axes import over
+
+    assert over(QColor(0, 0, 0, 51), QColor(255, 255, 255)).getRgb() == (204, 204, 204, 255)
+    view = _view(qtbot)
+    view.show()
+    steps = np.arange(1, 2001, dtype=float)
+    view.set_runs({1: RunCurves("flat", {"memory_mb": (steps, np.full(2000, 800.0))})})
+    for key, action in view.series_actions.items():
+        action.setChecked(key == "memory_mb")
+    grid = view.grid
+    plot = grid.plots["memory_mb"]
+    grid.flush()
+    QApplication.processEvents()
+    axis = plot.getAxis("left")
+    assert axis.background == grid.backgroundBrush().color()
+    assert 800.0 in [v for _spacing, values in axis.tickValues(*plot.viewRange()[1], 400) for v in values]
+    image = grid.grab().toImage()
+    curve = QColor(grid.items[(1, "memory_mb")][1].opts["pen"].color())
+    # a grid line lies exactly under the flat curve at 800: the curve, drawn over it, shows there
+    point = grid.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(1000.0, 800.0)))
+    around = [QColor(image.pixel(point.x(), point.y() + dy)) for dy in (-1, 0, 1)]
+    assert min(sum(abs(a - b) for a, b in zip(c.getRgb()[:3], curve.getRgb()[:3], strict=True)) for c in around) < 40

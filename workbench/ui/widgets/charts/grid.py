@@ -243,6 +243,7 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
             # Two tick levels, not three: the finest level's grid lines were most of a repaint
             # (measured: 41 of 82 ms per zoom step of the 5-plot grid; 12 ms with two levels).
             plot.getAxis(side).setStyle(maxTickLevel=1)
+            plot.getAxis(side).setZValue(-1)  # the grid beneath the curves (pyqtgraph set 0.5: above)
         axis = plot.getAxis("bottom")
         axis.set_mode(self.x_mode)
         if last_row:
@@ -288,6 +289,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         self.setBackground(background)
         for key, plot in self.plots.items():
             color_axes((plot.getAxis("left"), plot.getAxis("bottom")), foreground)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).set_background(background)
             plot.setTitle(CHARTS_BY_KEY[key].title, size="9pt", color=foreground.name())
         for line in self._crosshairs:
             line.setPen(pg.mkPen(QColor(foreground), width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
