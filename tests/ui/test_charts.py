@@ -257,3 +257,19 @@ def test_the_grid_is_drawn_opaque_beneath_the_curves_in_the_colour_its_faint_pen
     point = grid.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(1000.0, 800.0)))
     around = [QColor(image.pixel(point.x(), point.y() + dy)) for dy in (-1, 0, 1)]
     assert min(sum(abs(a - b) for a, b in zip(c.getRgb()[:3], curve.getRgb()[:3], strict=True)) for c in around) < 40
+
+
+def test_the_hover_readout_keeps_its_height_and_scrolls_so_the_plots_keep_theirs(qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    view = _view(qtbot)
+    view.show()
+    view.set_runs({i: _run(name=f"run {i}") for i in range(4)})
+    QApplication.processEvents()
+    area = view.findChild(QScrollArea, "curveHoverArea")
+    plot_height = view.grid.height()
+    text = view.grid.hover_at(1500)
+    QApplication.processEvents()
+    assert view.hover.text() == text and len(text.splitlines()) == 4  # every run is still read out
+    assert view.grid.height() == plot_height and area.widget() is view.hover
+    assert view.hover.sizeHint().height() > area.height()  # more than it shows: it scrolls

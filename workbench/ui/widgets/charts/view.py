@@ -17,11 +17,13 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSlider,
     QToolButton,
     QVBoxLayout,
@@ -40,6 +42,7 @@ from workbench.ui.widgets.forms import plain_label
 __all__ = ["LIVE", "REDRAW_MS", "CurvesView", "Marker", "RunCurves"]
 SMOOTHING_STEPS = 1000  # the slider's range: weight = value / 1000, up to 0.999 as in TensorBoard
 KEY = "curves/"
+HOVER_LINES = 4  # lines of the hover readout shown at once (it scrolls for more runs)
 
 
 class CurvesView(QWidget):
@@ -85,7 +88,19 @@ class CurvesView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.grid, 1)
-        layout.addWidget(self.hover)
+        layout.addWidget(self._hover_area())
+
+    def _hover_area(self) -> QScrollArea:
+        """The readout at a fixed height (it scrolls): with three runs overlaid it ran to a dozen lines,
+        and growing with each hover it squeezed the plots to about 60 px in a laptop's layout."""
+        area = QScrollArea()
+        area.setObjectName("curveHoverArea")
+        area.setWidget(self.hover)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setFixedHeight(HOVER_LINES * self.hover.fontMetrics().lineSpacing() + 4)
+        return area
 
     # ---- data (the API panels use) ---------------------------------------------------------------
 
