@@ -78,10 +78,10 @@ def head_scores(model: nn.Module, tokenizer: Tokenizer, text: str | None = None,
             source = attention_weights(model, ids, block=len(ids), causal=causal).astype(np.float32)
     random_induction = induction_score(random_maps, period)
     rows, cols = repeat_targets(ids) if causal and source is not random_maps else (np.empty(0, int), np.empty(0, int))
-    repeats = len(np.unique(rows))
-    text_induction = text_induction_score(source, rows, cols) if repeats >= MIN_REPEATS else None
+    repeated = len(np.unique(rows))  # positions of the text that repeat an earlier span
+    text_induction = text_induction_score(source, rows, cols) if repeated >= MIN_REPEATS else None
     induction = random_induction if text_induction is None else np.maximum(random_induction, text_induction)
     return HeadScores(induction=induction, previous_token=previous_token_score(source),
                       first_token=first_token_score(source), entropy=normalised_entropy(source, causal),
                       period=period, text_tokens=len(ids) if source is not random_maps else 0, notes=tuple(notes),
-                      random_induction=random_induction, text_induction=text_induction, repeat_positions=repeats)
+                      random_induction=random_induction, text_induction=text_induction, repeat_positions=repeated)

@@ -64,7 +64,8 @@ class RunsTable(RecordTable):
     # ---- filling -------------------------------------------------------------------------------
 
     def set_records(self, rows: Sequence[tuple[Any, Sequence[Any]]], select: Any = None) -> None:
-        """Rebuild; keep the selected runs (or select `select` alone) and the sort order."""
+        """Show these runs: the same runs change in place; otherwise rebuild, keeping the selected
+        runs (or selecting `select` alone) and the sort order."""
         if select is None and self._update_in_place(rows):
             return
         keep = [select] if select is not None else self.selected_keys()
@@ -90,8 +91,7 @@ class RunsTable(RecordTable):
         text differs and leave the rest, and the selection, alone. False: the runs differ."""
         by_key = {key: cells for key, cells in rows}
         shown = [self.item(r, 0).data(_KEY_ROLE) if self.item(r, 0) else None for r in range(self.rowCount())]
-        if len(by_key) != len(rows) or sorted(map(str, shown)) != sorted(map(str, by_key)) \
-                or any(key not in by_key for key in shown):
+        if len(by_key) != len(rows) or len(shown) != len(rows) or any(key not in by_key for key in shown):
             return False
         self.setSortingEnabled(False)  # rows stay put while their cells change
         blocked = self.blockSignals(True)
