@@ -47,3 +47,24 @@ def test_loading_text_does_not_cover_a_temporary_message(qtbot):
 
     bar.set_loading("")
     assert not loading.isVisible()
+
+
+def test_progress_is_shown_at_most_twice_a_second_and_the_last_step_always(qtbot, monkeypatch):
+    from workbench.ui import status_bar
+
+    now = [100.0]
+    monkeypatch.setattr(status_bar.time, "monotonic", lambda: now[0])
+    bar = WorkbenchStatusBar()
+    qtbot.addWidget(bar)
+    bar.begin_progress("Training", 100)
+    bar.update_progress(1)
+    assert bar.progress.value() == 1
+    now[0] += 0.1
+    bar.update_progress(2)  # too soon: each change repaints the window, taking the GIL from training
+    assert bar.progress.value() == 1 and bar.progress.format() == "1/100"
+    now[0] += status_bar.PROGRESS_EVERY_S
+    bar.update_progress(3)
+    assert bar.progress.value() == 3 and bar.progress.format() == "3/100"
+    now[0] += 0.01
+    bar.update_progress(100)  # the end is shown at once
+    assert bar.progress.value() == 100
