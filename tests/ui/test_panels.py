@@ -14,7 +14,6 @@ from workbench.ui.panels.attention.panel import AttentionPanel
 from workbench.ui.panels.dataset.panel import DatasetPanel
 from workbench.ui.panels.playground.panel import PlaygroundPanel
 from workbench.ui.panels.training.panel import TrainingPanel
-from workbench.ui.widgets.curves import LossPlot
 from workbench.ui.widgets.forms import human_count
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING")]
@@ -130,18 +129,6 @@ def test_training_panel_batches_become_curves(qtbot):
     assert list(panel.plot.series("loss")[0]) == [1, 2, 3, 4, 5]  # no run id: the live curves stay
 
 
-def test_loss_plot_streams_a_million_points(qtbot):
-    plot = LossPlot()
-    qtbot.addWidget(plot)
-    for start in range(0, 1_000_000, 100_000):
-        steps = np.arange(start, start + 100_000)
-        plot.append("loss", steps, np.exp(-steps / 3e5))
-    steps, values = plot.series("loss")
-    assert len(steps) == 1_000_000 and steps[-1] == 999_999
-    item = plot.getPlotItem()
-    assert item.ctrl.clipToViewCheck.isChecked() and item.ctrl.autoDownsampleCheck.isChecked()
-
-
 def test_eta_wording():
     from workbench.ui.status_bar import format_eta
 
@@ -196,3 +183,27 @@ def test_heatmap_readout_follows_the_palette(qtbot):
     heatmap.setPalette(dark_palette())
     assert QColor(heatmap.readout.opts["color"]) == plot_colors(heatmap.palette())[1] != light_text
     assert heatmap.readout_text() == "Point at a cell to read its weight."
+
+
+def test_while_a_run_streams_its_curves_and_axes_are_cached_as_pixmaps(qtbot):
+    """Cached while points stream in (their Python paint holds the GIL the training thread needs),
+    drawn directly again once the run ends (a zoom is faster without the cache)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    grid = panel.plot.grid
+
+    def modes() -> set[QGraphicsItem.CacheMode]:
+        axes = [plot.getAxis(side) for plot in grid.plots.values() for side in ("left", "bottom")]
+        curves = [item.curve for pair in grid.items.values() for item in pair]
+        assert axes and curves
+        return {item.cacheMode() for item in axes + curves}
+
+    panel.begin_live("live")
+    panel.add_events([StepLogged(step=s, loss=1.0 / s, lr=0.0, grad_norm=0.0, tokens_per_s=0.0) for s in range(1, 6)])
+    assert modes() == {QGraphicsItem.CacheMode.DeviceCoordinateCache}
+    grid.set_shown(["loss", "lr", "grad_norm"])  # plots made while live are cached too
+    assert modes() == {QGraphicsItem.CacheMode.DeviceCoordinateCache}
+    panel.end_live("done")
+    assert modes() == {QGraphicsItem.CacheMode.NoCache}

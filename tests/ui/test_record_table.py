@@ -29,3 +29,23 @@ def test_a_wide_table_stretches_the_name_column_over_the_slack(qtbot):
     others = sum(table.columnWidth(c) for c in range(1, table.columnCount()))
     assert table.columnWidth(0) == table.viewport().width() - others
     assert table.horizontalScrollBar().maximum() == 0
+
+
+def test_the_empty_hint_shows_as_plain_text_only_while_there_are_no_rows(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    table = RecordTable(("Name", "Train"), empty_text="No <b>runs</b> yet")
+    qtbot.addWidget(table)
+    table.resize(400, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    hint = table.viewport().findChild(QLabel)
+    assert hint.isVisible() and hint.text() == "No <b>runs</b> yet"
+    assert hint.textFormat() == Qt.TextFormat.PlainText
+    table.set_records(ROWS)
+    assert not hint.isVisible()
+    table.set_records([])
+    assert hint.isVisible()
+    table.empty_text = ""
+    assert not hint.isVisible()

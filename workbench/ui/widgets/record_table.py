@@ -1,4 +1,9 @@
-"""A read-only table of records (one row per dataset, run, ...) with a hint when it is empty."""
+"""A read-only table of records (one row per dataset, run, ...) with a hint when it is empty.
+
+The hint is a label over the viewport, not drawn in a Python `paintEvent`: a Python override of
+a virtual holds the GIL for all it calls, so every repaint of the table (the runs table's live
+row, each second while a run trains) rasterised the whole table holding the GIL the training
+thread needs (`widgets/qt_paint.py`)."""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtGui import QPalette, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QWidget
 
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 # The stretching (name) column never gets narrower than this: in a narrow dock the table scrolls
@@ -23,7 +28,16 @@ class RecordTable(QTableWidget):
     def __init__(self, headers: Sequence[str], empty_text: str = "", parent: QWidget | None = None,
                  stretch_column: int = 0) -> None:
         super().__init__(0, len(headers), parent)
+        self._hint = QLabel(self.viewport())
+        self._hint.setTextFormat(Qt.TextFormat.PlainText)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setWordWrap(True)
+        self._hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # follows light and dark
+        self._hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.empty_text = empty_text
+        model = self.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self._show_hint)
         self.setHorizontalHeaderLabels(list(headers))
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -80,9 +94,23 @@ class RecordTable(QTableWidget):
         item = self.item(row, column)
         return item.text() if item else ""
 
+    @property
+    def empty_text(self) -> str:
+        """The hint shown while the table has no rows."""
+        return self._hint.text()
+
+    @empty_text.setter
+    def empty_text(self, text: str) -> None:
+        self._hint.setText(text)
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self._hint.setVisible(bool(self._hint.text()) and self.rowCount() == 0)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_name_column()
+        self._hint.setGeometry(self.viewport().rect().adjusted(12, 8, -12, -8))
 
     def _fit_name_column(self) -> None:
         """Stretch the name column over the slack, or hold it at NAME_MIN_WIDTH when there is none."""
@@ -97,13 +125,3 @@ class RecordTable(QTableWidget):
 
     def _emit_selection(self) -> None:
         self.keySelected.emit(self.selected_key())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self.rowCount() or not self.empty_text:
-            return
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-        rect = self.viewport().rect().adjusted(12, 8, -12, -8)
-        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.empty_text)
-        painter.end()

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from workbench.ui.theme import is_dark, plot_colors, series_colors
+from workbench.ui.widgets.qt_paint import QtPaint
 
 
 def color_axes(axes: Iterable[pg.AxisItem], foreground: QColor) -> None:
@@ -24,8 +25,9 @@ def color_axes(axes: Iterable[pg.AxisItem], foreground: QColor) -> None:
         axis.setTextPen(foreground)
 
 
-class FollowsPalette:
-    """Mixin for a pyqtgraph widget: calls `_restyle()` on every palette change once `_ready` is set.
+class FollowsPalette(QtPaint):
+    """Mixin for a pyqtgraph widget: calls `_restyle()` on every palette change once `_ready` is set
+    (and paints in Qt without the GIL: `QtPaint`).
 
     Qt's base constructor already sends palette changes, before the subclass's items exist: the
     subclass sets `_ready = True` at the end of its constructor and restyles once itself."""

@@ -237,6 +237,7 @@ class TrainingPanel(QWidget):
         self._overlay = list(self._selected)
         self.runs.clearSelection()  # the next table refresh selects the new run (the newest)
         self.live.begin(self._store, self._overlay)
+        self.plot.set_streaming(True)
         self.info.setText(title)
         self._update_actions()
         self._table_timer.start()
@@ -269,6 +270,7 @@ class TrainingPanel(QWidget):
         """Leave live mode. With the run's id the curves reload from the store (every point the run
         recorded); without one (a run stopped before it reported) the live curves stay."""
         self._table_timer.stop()
+        self.plot.set_streaming(False)
         if run_id is None:
             self.refresh()  # still live: the live curves stay
             self._live = False

@@ -112,6 +112,10 @@ class CurvesView(QWidget):
                walls: Iterable[float] | None = None, run_id: Hashable | None = None) -> None:
         self.grid.append(name, steps, values, walls, run_id)
 
+    def set_streaming(self, on: bool) -> None:
+        """See `CurveGrid.set_streaming`: on while a job streams its points in."""
+        self.grid.set_streaming(on)
+
     def set_series(self, name: str, steps: Iterable[float], values: Iterable[float],
                    run_id: Hashable | None = None) -> None:
         """Replace one series of one run (default: the first; made if there is none) and draw it at once."""
