@@ -115,8 +115,22 @@ def test_spike_watch_finds_what_the_stored_curves_find():
     watch = SpikeWatch()
     found = []
     for start in range(0, 2000, 7):  # batches as the window gets them
-        found += watch.feed(steps[start:start + 7], values[start:start + 7])
+        found += watch.feed(steps[start:start + 7], values[start:start + 7], now=True)
     assert [m.step for m in found] == [m.step for m in gradient_spikes(steps, values)] == [6.0, 701.0, 2000.0]
+
+
+def test_spike_watch_looks_at_most_once_a_second_and_misses_nothing_between_looks():
+    import numpy as np
+
+    from workbench.ui.panels.training.live_curves import SpikeWatch
+
+    steps = np.arange(1, 101, dtype=float)
+    values = 1.0 + 0.1 * np.sin(steps)
+    values[60] = 20.0  # step 61
+    watch = SpikeWatch()
+    assert watch.feed(steps[:50], values[:50]) == []  # the first look: nothing there
+    assert watch.feed(steps[50:70], values[50:70]) == []  # the spike came within a second of it: not looked at yet
+    assert [m.step for m in watch.feed(steps[70:80], values[70:80], now=True)] == [61.0]  # the next look finds it
 
 
 @pytest.mark.parametrize("where", ["run menu", "sample"])

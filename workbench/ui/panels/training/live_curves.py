@@ -8,11 +8,14 @@ beside it from the store; changing them redraws the live run from what was drawn
 store, which holds only what the job flushed.
 
 Gradient-norm spikes are found as the points arrive (`SpikeWatch`) by the same rule as the stored
-curves' (`charts.markers.gradient_spikes`), so they are marked while the run trains.
+curves' (`charts.markers.gradient_spikes`), so they are marked while the run trains: looked for
+at most every `SPIKE_EVERY_S`, about as often as the curves are redrawn (on every batch of events,
+ten a second, it was a fifth of the window's Python time while a run trained).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -27,6 +30,7 @@ from workbench.ui.widgets.charts.markers import gradient_spikes
 # Points kept before the new ones: the spike rule's average (weight 0.9) forgets older points
 # (0.9 ** 400 is about 5e-19), so the tail gives the same spikes as the whole series.
 CONTEXT = 400
+SPIKE_EVERY_S = 1.0
 MIN_POINTS = 10  # gradient_spikes marks nothing in a shorter series
 
 
@@ -38,14 +42,20 @@ class SpikeWatch:
 
     def reset(self) -> None:
         self._steps, self._values, self._new = np.empty(0), np.empty(0), 0
+        self._looked = 0.0  # time.monotonic() of the last look
 
-    def feed(self, steps: Iterable[float], values: Iterable[float]) -> list[Marker]:
+    def feed(self, steps: Iterable[float], values: Iterable[float], *, now: bool = False) -> list[Marker]:
+        """The spikes among the points fed since the last look; a look is taken at most every
+        SPIKE_EVERY_S unless `now`."""
         new_steps = np.asarray(list(steps), dtype=np.float64)
         self._steps = np.concatenate([self._steps, new_steps])
         self._values = np.concatenate([self._values, np.asarray(list(values), dtype=np.float64)])
         self._new += len(new_steps)
         if len(self._values) < MIN_POINTS or not self._new:
             return []  # kept whole until there are enough: the first points are judged then
+        if not now and time.monotonic() - self._looked < SPIKE_EVERY_S:
+            return []
+        self._looked = time.monotonic()
         first = float(self._steps[len(self._steps) - self._new])
         found = [m for m in gradient_spikes(self._steps, self._values) if m.step >= first]
         self._steps, self._values, self._new = self._steps[-CONTEXT:], self._values[-CONTEXT:], 0
