@@ -84,6 +84,9 @@ def test_the_hover_reads_the_full_resolution_values_whatever_is_drawn(qtbot):
 def test_a_resize_draws_the_curve_again_for_its_new_width(qtbot):
     view, _ = _million_view(qtbot)
     raw = view.grid.items[(1, "loss")][0]
+    box = view.grid.plots["loss"].getViewBox()
+    qtbot.waitUntil(lambda: box.width() > 400)  # laid out at 1366 px, and the curve drawn for it
+    qtbot.waitUntil(lambda: raw.shown_points() > box.width())
     before = raw.shown_points()
     view.resize(500, 400)
     qtbot.waitUntil(lambda: raw.shown_points() < before * 0.7)
