@@ -170,3 +170,16 @@ def test_jobs_lists_running_and_waiting_and_stop_jobs_ends_them(qtbot, runner):
     qtbot.waitUntil(lambda: not runner.is_busy(), timeout=10_000)
     assert probes[0].closed and probes[1].closed and not probes[2].started.is_set()
     assert runner.jobs() == []
+
+
+def test_a_job_can_have_its_events_batched_further_apart(qtbot, runner):
+    """A training job's events come 250 ms apart (the window redraws its curves once a second)."""
+    batches = {}
+    for interval in (None, 400):
+        log = Log(runner)
+        with qtbot.waitSignal(runner.jobFinished, timeout=10_000):
+            runner.start("train", functools.partial(counting, Probe(), 60, 0.02), name="steps", interval_ms=interval)
+        batches[interval] = [batch for _, _, batch in log.of("progress")]
+        assert [e for batch in batches[interval] for e in batch] == list(range(60))  # every event, in order
+    # about 1.2 s of events: a dozen batches at the runner's 100 ms, three or four 400 ms apart
+    assert 2 * len(batches[400]) < len(batches[None])

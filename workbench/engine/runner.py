@@ -132,8 +132,10 @@ class JobRunner(QObject):
     # ---- requests ------------------------------------------------------------------------------
 
     def start(self, lane: str, factory: GeneratorFactory, *, name: str = "",
-              stop_event: threading.Event | None = None, pause_event: threading.Event | None = None) -> Job:
+              stop_event: threading.Event | None = None, pause_event: threading.Event | None = None,
+              interval_ms: int | None = None) -> Job:
         """Run `factory()` (called on the job's thread) in `lane`; see the module notes for policies.
+        Its events come in batches `interval_ms` apart (default: the runner's `interval_ms`).
 
         `stop_event` / `pause_event` let the caller share the flags with the core generator it builds
         (the training loop watches both). With a shared `pause_event` the core does the pausing;
@@ -144,7 +146,7 @@ class JobRunner(QObject):
         if policy == "exclusive" and running:
             raise JobRefusedError(f"{running[0].name!r} is still running; stop it (or wait for it to finish) "
                                   "before starting another")
-        job = Job(self, lane, name, factory, stop_event, pause_event, self.interval_ms)
+        job = Job(self, lane, name, factory, stop_event, pause_event, interval_ms or self.interval_ms)
         if policy == "latest" and running:
             self._drop_pending(lane)
             self._pending[lane] = job
