@@ -7,9 +7,9 @@ model panel all update as they would for a user. A QTimer in the GUI thread asks
 10 ms; the delay of each firing past its due time is what a user feels as lag (p50, p99, max).
 Then the same configuration runs headless through `workbench train` for the throughput ratio.
 
-    python bench/bench_ui_latency.py [--seconds 10] [--rounds 3]
+    python bench/bench_ui_latency.py [--seconds 10] [--rounds 5]
 
-In-app and headless runs are taken in turn (three rounds by default) and the median ratio is the
+In-app and headless runs are taken in turn (five rounds by default) and the median ratio is the
 figure: on a shared VM the same headless run varies by 10% from one minute to the next.
 """
 
@@ -114,7 +114,7 @@ def percentiles(delays: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured training time per round")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="in-app and headless runs taken in turn; the median ratio is the figure")
     opts = parser.parse_args()
     if not SHAKE.is_file():
