@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from workbench.ui.theme import is_dark, plot_colors
@@ -45,6 +45,7 @@ from workbench.ui.widgets.charts.curve import DECIMATE_MIN, DecimatedCurve
 from workbench.ui.widgets.charts.data import RunCurves
 from workbench.ui.widgets.charts.hover import hover_text
 from workbench.ui.widgets.charts.markers import MarkerLayer
+from workbench.ui.widgets.charts.plot_setup import setup_plot
 from workbench.ui.widgets.charts.runs import RunState
 from workbench.ui.widgets.charts.styling import ANTIALIAS_MAX, style_series, validation_step_at
 from workbench.ui.widgets.charts.xaxis import X_MODES, XAxis
@@ -54,7 +55,6 @@ REDRAW_MS = 1000
 LIVE = "live"  # the run id streamed points go to when no run is shown
 LIVE_NAME = "this run"
 PICK_RADIUS_PX = 12.0
-WIDEST_TICK_LABEL = "-0.00035"  # the y axes' label space: a learning rate; wider labels overflow left
 RunsArg = Mapping[Hashable, RunCurves | Mapping[str, tuple[Iterable[float], Iterable[float]]]] | Iterable[Any]
 
 
@@ -255,29 +255,9 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         self.reset_view()
 
     def _setup_plot(self, plot: pg.PlotItem, title: str, last_row: bool, lowest: bool) -> None:
-        plot.setMenuEnabled(False)
-        plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setTitle(title, size="9pt")  # a title rather than an axis label: small plots keep their width
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        # One fixed width for every plot's tick labels: fitted to the labels, live values ("0.0004",
-        # "0.00035", "10000") resized the plots, and every curve and axis in them, 5 times a second
-        # while a run trained. The plots' columns line up as well.
-        width = QFontMetrics(self.font()).horizontalAdvance(WIDEST_TICK_LABEL)
-        plot.getAxis("left").setStyle(autoExpandTextSpace=False, tickTextWidth=width)
+        setup_plot(plot, title, self.font(), self.x_mode, label=last_row, values=lowest)
         for side in ("left", "bottom"):
-            # Two tick levels, not three: the finest level's grid lines were most of a repaint
-            # (measured: 41 of 82 ms per zoom step of the 5-plot grid; 12 ms with two levels).
-            plot.getAxis(side).setStyle(maxTickLevel=1)
-            plot.getAxis(side).setZValue(-1)  # the grid beneath the curves (pyqtgraph set 0.5: above)
             self._cache(plot.getAxis(side))
-        axis = plot.getAxis("bottom")
-        axis.set_mode(self.x_mode)
-        if last_row:
-            plot.setLabel("bottom", X_MODES[self.x_mode])
-        if not lowest:  # the x axis is linked: its numbers under each column's lowest plot only
-            axis.setStyle(showValues=False)  # (tick text was most of a zoom's repaint)
         line = pg.InfiniteLine(angle=90, movable=False)
         line.setVisible(False)
         plot.addItem(line, ignoreBounds=True)
