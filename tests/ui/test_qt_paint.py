@@ -31,21 +31,27 @@ def _heavy_plot(cls: type, qtbot) -> pg.PlotWidget:
     return plot
 
 
-class _PaintCount(QObject):
-    def __init__(self) -> None:
+class _QuitAfterPaints(QObject):
+    """Ends `loop` once the watched widget has had `paints` paint events."""
+
+    def __init__(self, loop: QEventLoop, paints: int) -> None:
         super().__init__()
-        self.paints = 0
+        self.loop, self.left = loop, paints
 
     def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        self.paints += event.type() == QEvent.Type.Paint
+        if event.type() == QEvent.Type.Paint:
+            self.left -= 1
+            if self.left == 0:
+                QTimer.singleShot(0, self.loop.quit)  # after this paint
         return False
 
 
-def _longest_stall(plot: pg.PlotWidget, seconds: float = 1.5) -> tuple[float, float]:
-    """(longest time a second Python thread could not run, longest paint) while the view repaints
-    without pause, in seconds."""
+def _longest_stall(plot: pg.PlotWidget, paints: int = 3) -> tuple[float, float]:
+    """(longest time a second Python thread could not run while the view repaints `paints` times
+    without pause, the time of one more paint), in seconds."""
     stall, stop = [0.0], threading.Event()
-    painted = _PaintCount()
+    loop = QEventLoop()
+    painted = _QuitAfterPaints(loop, paints)
     plot.viewport().installEventFilter(painted)
 
     def spin() -> None:  # every loop needs the GIL: a gap is a time the GUI thread held it
@@ -61,14 +67,13 @@ def _longest_stall(plot: pg.PlotWidget, seconds: float = 1.5) -> tuple[float, fl
     thread.start()
     try:
         repaint.start()
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        QTimer.singleShot(60_000, loop.quit)  # a safety net: the paints end it long before
         loop.exec()
     finally:
         repaint.stop()
         stop.set()
         thread.join()
-    assert painted.paints >= 3  # the view did repaint all along
+    assert painted.left <= 0  # the view did repaint all along
     start = time.perf_counter()
     plot.viewport().repaint()
     return stall[0], time.perf_counter() - start
