@@ -44,7 +44,7 @@ class LeanGPTConfig:
 
 
 # HF activation_function -> F.gelu's `approximate`; "gelu_pytorch_tanh" is the same function as "gelu_new"
-_GELU_APPROXIMATION = {"gelu": "none", "gelu_new": "tanh", "gelu_pytorch_tanh": "tanh"}
+GELU_APPROXIMATION = {"gelu": "none", "gelu_new": "tanh", "gelu_pytorch_tanh": "tanh"}
 
 
 @dataclass
@@ -91,7 +91,7 @@ class MLP(nn.Module):
     def __init__(self, cfg: LeanGPTConfig):
         super().__init__()
         self.dropout = cfg.dropout
-        self.approximate = _GELU_APPROXIMATION[cfg.activation]
+        self.approximate = GELU_APPROXIMATION[cfg.activation]
         self.c_fc = Conv1D(cfg.n_embd, 4 * cfg.n_embd)
         self.c_proj = Conv1D(4 * cfg.n_embd, cfg.n_embd)
 
@@ -202,7 +202,7 @@ def from_gpt2_config(config: GPT2Config) -> LeanGPTConfig | None:
     """The lean equivalent of an HF GPT-2 config, or None when it uses an option we do not implement
     (then the caller trains `GPT2LMHeadModel` itself)."""
     n_inner = getattr(config, "n_inner", None)
-    if (config.activation_function not in _GELU_APPROXIMATION
+    if (config.activation_function not in GELU_APPROXIMATION
             or not getattr(config, "scale_attn_weights", True)
             or getattr(config, "scale_attn_by_inverse_layer_idx", False)
             or getattr(config, "add_cross_attention", False)
