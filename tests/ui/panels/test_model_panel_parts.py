@@ -20,7 +20,7 @@ from workbench.ui.jobs.model import (
     run_seconds,
 )
 from workbench.ui.panels.model import settings as model_settings
-from workbench.ui.widgets.lr_curve import schedule_points
+from workbench.ui.widgets.lr_curve import LrCurvePlot, schedule_points
 from workbench.ui.widgets.spec_form import LearningRateBox, fields_named_in, for_form
 
 
@@ -61,6 +61,20 @@ def test_schedule_points_keep_the_corners_of_warmup():
     assert len(steps) < 320 and {0, 6, 7, 9_999_999} <= set(steps.tolist())
     assert lrs[list(steps).index(6)] == pytest.approx(1e-3)
     assert lrs[0] == pytest.approx(1e-3 / 7)
+
+
+@pytest.mark.parametrize("lr", [1e-3, 3.5e-4, 6e-5])
+def test_the_learning_rate_plot_has_room_for_its_tick_labels_from_the_first_frame(qtbot, lr):
+    from PySide6.QtGui import QFontMetrics
+
+    plot = LrCurvePlot()
+    qtbot.addWidget(plot)
+    plot.resize(540, 170)
+    plot.show_schedule(TrainSpec(lr=lr, warmup=10, max_steps=1000))
+    axis = plot.getPlotItem().getAxis("left")
+    labels = [axis.tickStrings(values, 1.0, spacing) for spacing, values in axis.tickValues(0.0, lr, 120)]
+    widest = max(QFontMetrics(plot.font()).horizontalAdvance(text) for level in labels for text in level)
+    assert axis.style["tickTextWidth"] >= widest  # else the axis title is drawn across the numbers
 
 
 def test_small_models_are_timed_as_they_are_big_ones_on_a_smaller_batch():

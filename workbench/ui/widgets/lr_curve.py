@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.base.specs import TrainSpec
 from workbench.core.training.schedules import lr_at
+from workbench.ui.widgets.charts.plot_setup import WIDEST_TICK_LABEL
 from workbench.ui.widgets.themed_plot import ThemedPlot
 
 POINTS = 300
@@ -38,6 +39,10 @@ class LrCurvePlot(ThemedPlot):
         item = self.getPlotItem()
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
+        # Tick labels get the space of the widest learning rate up front: pyqtgraph widens the axis
+        # only after drawing them once, so the first frame had "learning rate" across the numbers.
+        width = QFontMetrics(self.font()).horizontalAdvance(WIDEST_TICK_LABEL)
+        item.getAxis("left").setStyle(autoExpandTextSpace=False, tickTextWidth=width)
         self._curve = item.plot([], [], antialias=True)
         self._steps = np.empty(0)
         self._values = np.empty(0)
