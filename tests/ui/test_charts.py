@@ -273,3 +273,20 @@ def test_the_hover_readout_keeps_its_height_and_scrolls_so_the_plots_keep_theirs
     assert view.hover.text() == text and len(text.splitlines()) == 4  # every run is still read out
     assert view.grid.height() == plot_height and area.widget() is view.hover
     assert view.hover.sizeHint().height() > area.height()  # more than it shows: it scrolls
+
+
+def test_a_constant_learning_rate_is_ranged_around_its_value(qtbot):
+    view = _view(qtbot)
+    steps = np.arange(0, 2000, 100.0)
+    view.set_runs({1: {"loss": (steps, 3.0 - steps / 1000), "lr": (steps, np.full_like(steps, 1e-3))}})
+    low, high = view.grid.plots["lr"].getViewBox().viewRange()[1]
+    assert 0 < low < 1e-3 < high < 2e-3  # pyqtgraph's own range for a flat line: -0.5 .. 0.5
+
+
+def test_log_axes_name_plain_numbers_and_leave_the_crowded_ones_blank():
+    from workbench.ui.widgets.charts.axes import FastGridAxis
+
+    axis = FastGridAxis("left")
+    axis.setLogMode(y=True)
+    values = [math.log10(v) for v in (2, 3, 5, 7, 9, 10, 20, 30, 0.002, 100_000)]
+    assert axis.tickStrings(values, 1.0, 1.0) == ["2", "3", "5", "", "", "10", "20", "30", "0.002", "100000"]

@@ -16,6 +16,7 @@ Costs measured on the curves grid (5 plots, 10 axes, 1366x768, offscreen raster 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pyqtgraph as pg
@@ -43,6 +44,19 @@ def over(color: QColor, background: QColor) -> QColor:
     return QColor(*mix)
 
 
+# Mantissas a log axis names: pyqtgraph names every one from 2 to 9 ("7·10¹"), and 6 to 9 crowd
+# the top of each decade into one smudge.
+LOG_LABELLED = (1, 2, 3, 5)
+
+
+def log_tick_label(exponent: float) -> str:
+    """The label of a log-axis tick at 10**exponent: the plain number ("30", "0.002"), or "" where
+    it would crowd its neighbours."""
+    number = 10.0 ** exponent
+    mantissa = number / 10.0 ** math.floor(math.log10(number) + 1e-9)
+    return f"{number:g}" if round(mantissa) in LOG_LABELLED else ""
+
+
 class FastGridAxis(pg.AxisItem):
     _SPECS_READY = QPicture()  # what `self.picture` holds while `_specs` is current
 
@@ -68,6 +82,9 @@ class FastGridAxis(pg.AxisItem):
                 self.drawPicture(p, *self._specs)
         finally:
             p.restore()
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [log_tick_label(value + math.log10(scale)) for value in values]
 
     def drawPicture(self, p: QPainter, axisSpec: Any, tickSpecs: Any, textSpecs: Any) -> None:  # noqa: N802,N803
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # as pyqtgraph draws its ticks: crisp, cheap

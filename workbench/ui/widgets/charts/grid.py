@@ -45,7 +45,7 @@ from workbench.ui.widgets.charts.curve import DECIMATE_MIN, DecimatedCurve
 from workbench.ui.widgets.charts.data import RunCurves
 from workbench.ui.widgets.charts.hover import hover_text
 from workbench.ui.widgets.charts.markers import MarkerLayer
-from workbench.ui.widgets.charts.plot_setup import setup_plot
+from workbench.ui.widgets.charts.plot_setup import FlatRangeViewBox, setup_plot
 from workbench.ui.widgets.charts.runs import RunState
 from workbench.ui.widgets.charts.styling import ANTIALIAS_MAX, style_series, validation_step_at
 from workbench.ui.widgets.charts.xaxis import X_MODES, XAxis
@@ -233,7 +233,8 @@ class CurveGrid(FollowsPalette, pg.GraphicsLayoutWidget):
         columns = 1 if len(charts) <= 2 else 2
         first: pg.PlotItem | None = None
         for i, chart in enumerate(charts):
-            plot = self.addPlot(row=i // columns, col=i % columns, axisItems={"bottom": XAxis(), "left": FastGridAxis("left")})
+            plot = self.addPlot(row=i // columns, col=i % columns, viewBox=FlatRangeViewBox(),
+                                axisItems={"bottom": XAxis(), "left": FastGridAxis("left")})
             self._setup_plot(plot, chart.title, last_row=i // columns == (len(charts) - 1) // columns,
                              lowest=i + columns >= len(charts))
             plot.setLogMode(x=self.log_x, y=self.log_y[chart.key])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetrics
 
@@ -36,3 +38,16 @@ def setup_plot(plot: pg.PlotItem, title: str, font: QFont, x_mode: str, *, label
         plot.setLabel("bottom", X_MODES[x_mode])
     if not values:
         axis.setStyle(showValues=False)
+
+
+class FlatRangeViewBox(pg.ViewBox):
+    """A view box that ranges a flat curve around its value: pyqtgraph gives a zero-height range
+    the previous view's height, so a constant learning rate of 0.001 sat on "0" of a -0.5..0.5 axis."""
+
+    def childrenBounds(self, *args: Any, **kwargs: Any) -> list[Any]:  # noqa: N802
+        bounds = super().childrenBounds(*args, **kwargs)
+        y = bounds[1]
+        if y is not None and y[0] == y[1]:
+            half = abs(y[0]) * 0.5 or 0.5
+            bounds[1] = [y[0] - half, y[1] + half]
+        return bounds
