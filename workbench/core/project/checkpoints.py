@@ -111,7 +111,7 @@ def verify_checkpoint(path: Path, expected_sha256: str | None = None, label: str
     """Check every file against `manifest.json` (and the manifest against its row); return the manifest."""
     label = label or str(path)
     manifest_path = Path(path) / MANIFEST
-    fix = "resume from another checkpoint or start a new run"
+    fix = "pick another checkpoint of the run, or start a new run"  # worded for resuming and for sampling alike
     if not manifest_path.is_file():
         raise DamagedCheckpointError(f"checkpoint {label} is damaged or incomplete: it has no {MANIFEST}; {fix}")
     raw = manifest_path.read_bytes()
