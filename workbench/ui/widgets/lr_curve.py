@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from workbench.core.base.specs import TrainSpec
 from workbench.core.training.schedules import lr_at
-from workbench.ui.widgets.charts.plot_setup import WIDEST_TICK_LABEL
+from workbench.ui.widgets.charts.plot_setup import fix_tick_space
 from workbench.ui.widgets.themed_plot import ThemedPlot
 
 POINTS = 300
@@ -39,10 +39,7 @@ class LrCurvePlot(ThemedPlot):
         item = self.getPlotItem()
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
-        # Tick labels get the space of the widest learning rate up front: pyqtgraph widens the axis
-        # only after drawing them once, so the first frame had "learning rate" across the numbers.
-        width = QFontMetrics(self.font()).horizontalAdvance(WIDEST_TICK_LABEL)
-        item.getAxis("left").setStyle(autoExpandTextSpace=False, tickTextWidth=width)
+        fix_tick_space(item.getAxis("left"), self.font())  # the first frame had the title across the numbers
         self._curve = item.plot([], [], antialias=True)
         self._steps = np.empty(0)
         self._values = np.empty(0)

@@ -12,6 +12,12 @@ from workbench.ui.widgets.charts.xaxis import X_MODES
 WIDEST_TICK_LABEL = "-0.00035"  # the y axes' label space: a learning rate; wider labels overflow left
 
 
+def fix_tick_space(axis: pg.AxisItem, font: QFont) -> None:
+    """Room for the widest tick label from the first frame on, and never more: pyqtgraph's own
+    fitting widens an axis after drawing its labels once, and again whenever a wider one appears."""
+    axis.setStyle(autoExpandTextSpace=False, tickTextWidth=QFontMetrics(font).horizontalAdvance(WIDEST_TICK_LABEL))
+
+
 def setup_plot(plot: pg.PlotItem, title: str, font: QFont, x_mode: str, *, label: bool, values: bool) -> None:
     """Style `plot` (its x axis an `XAxis` in `x_mode`); `label`: name the x mode under it; `values`:
     numbers under its x axis (the x axis is linked: under each column's lowest plot only, as tick
@@ -25,8 +31,7 @@ def setup_plot(plot: pg.PlotItem, title: str, font: QFont, x_mode: str, *, label
     # One fixed width for every plot's tick labels: fitted to the labels, live values ("0.0004",
     # "0.00035", "10000") resized the plots, and every curve and axis in them, 5 times a second
     # while a run trained. The plots' columns line up as well.
-    width = QFontMetrics(font).horizontalAdvance(WIDEST_TICK_LABEL)
-    plot.getAxis("left").setStyle(autoExpandTextSpace=False, tickTextWidth=width)
+    fix_tick_space(plot.getAxis("left"), font)
     for side in ("left", "bottom"):
         # Two tick levels, not three: the finest level's grid lines were most of a repaint
         # (measured: 41 of 82 ms per zoom step of the 5-plot grid; 12 ms with two levels).
