@@ -10,6 +10,7 @@ import pytest
 import torch
 from transformers import DynamicCache, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
+from workbench.core.base.errors import InvalidSpecError
 from workbench.core.base.events import run_to_end
 from workbench.core.base.specs import SampleSpec
 from workbench.core.inference.generation import generate
@@ -81,3 +82,18 @@ def test_cached_logits_equal_a_full_recompute_across_a_slide(make_model):
         torch.testing.assert_close(logits, full, rtol=1e-4, atol=1e-4, msg=f"step {step}")
         caches.add(id(stepper.cache))
     assert len(caches) == 2  # one cache until the slide, a fresh one after it
+
+
+def test_continue_ids_follow_the_prompt_as_they_are_and_foreign_ids_are_refused():
+    """A branch continues from exact token ids after its prompt: the same text as that whole text
+    encoded, here where the letters tokenizer encodes piece by piece alike."""
+    model, tok = tiny_gpt2(), Letters()
+    spec = SampleSpec(max_new_tokens=6, temperature=0)
+    events, _ = run_to_end(generate(model, tok, "hello", spec, continue_ids=tok.encode(" there")))
+    whole, _ = run_to_end(generate(model, tok, "hello there", spec))
+    assert [e.token_id for e in events] == [e.token_id for e in whole]
+    for e in events:  # each alternative's id is the token it names
+        assert [tok.token_text(i) for i in e.alternative_ids] == [name for name, _ in e.alternatives]
+    for bad in ([VOCAB], [-1], [True]):
+        with pytest.raises(InvalidSpecError, match="vocabulary"):
+            run_to_end(generate(model, tok, "hello", spec, continue_ids=bad))

@@ -11,6 +11,7 @@ from workbench.core.project.branch_trees import (
     Alternative,
     BranchToken,
     add_node,
+    continuation_ids,
     create_tree,
     delete_node,
     first_difference,
@@ -74,13 +75,28 @@ def test_a_tree_of_a_deleted_run_goes_with_it(tmp_path):
         assert load_trees(store) == []
 
 
-def test_token_from_event_keeps_both_probabilities_and_the_texts():
+def test_token_from_event_keeps_both_probabilities_the_texts_and_the_ids():
     event = TokenGenerated(sample=0, index=0, token_id=5, text="a", prob=0.4, logprob_total=-0.9,
                            alternatives=(("a", 0.4), ("·", 0.3)), prob_sampled=0.6,
-                           alternatives_sampled=(0.6, 0.4), alternative_texts=("a", " "))
+                           alternatives_sampled=(0.6, 0.4), alternative_texts=("a", " "), alternative_ids=(5, 9))
     token = token_from_event(event)
-    assert token == BranchToken("a", 0.4, 0.6, (Alternative("a", 0.4, 0.6, "a"), Alternative("·", 0.3, 0.4, " ")))
+    assert token == BranchToken("a", 0.4, 0.6, (Alternative("a", 0.4, 0.6, "a", 5), Alternative("·", 0.3, 0.4, " ", 9)),
+                                token_id=5)
     assert BranchToken.from_json(token.to_json()) == token
+
+
+def test_tokens_saved_before_ids_were_kept_still_load_and_branch_from_their_text():
+    old = ["a", 0.4, 0.6, [["a", 0.4, 0.6, "a"], ["·", 0.3, None, " "]]]
+    token = BranchToken.from_json(old)
+    assert token == BranchToken("a", 0.4, 0.6, (Alternative("a", 0.4, 0.6, "a"), Alternative("·", 0.3, None, " ")))
+    assert continuation_ids([token], 1, token.alternatives[1]) is None
+
+
+def test_a_branch_continues_from_the_exact_ids_up_to_its_alternative():
+    path = [BranchToken("ab", 0.5, token_id=7), BranchToken("c", 0.5, token_id=3,
+                                                            alternatives=(Alternative("d", 0.2, None, "d", 4),))]
+    assert continuation_ids(path, 1, path[1].alternatives[0]) == [7, 4]
+    assert continuation_ids(path, 0, Alternative("x", 0.1, None, "x", 11)) == [11]
 
 
 def test_a_version_4_project_gains_the_branch_tables(tmp_path):

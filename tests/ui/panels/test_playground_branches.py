@@ -129,3 +129,29 @@ def test_branching_builds_a_tree_that_is_saved_compared_and_pruned(qtbot, window
     assert [n.id for n in explorer.trees[0].nodes] == [sample.id]
     with ProjectStore.open(one_run) as store:
         assert [n.id for n in bt.load_trees(store)[0].nodes] == [sample.id]
+
+
+def test_a_branch_continues_from_the_exact_tokens_not_its_text_encoded_again(qtbot, window, one_run, monkeypatch):
+    from workbench.core.inference import generation
+
+    calls: list[tuple[str, tuple[int, ...]]] = []
+    real = generation.generate
+
+    def spy(model, tokenizer, prompt, spec, **options):
+        calls.append((prompt, tuple(options.get("continue_ids", ()))))
+        return real(model, tokenizer, prompt, spec, **options)
+
+    monkeypatch.setattr(generation, "generate", spy)
+    assert window.open_project(one_run)
+    explorer = generate(qtbot, window, "the king", tokens=10)
+    assert calls == [("the king", ())]
+    (tree,) = explorer.trees
+    original = bt.node_path(tree, tree.nodes[0].id)
+    number = next(i for i, a in enumerate(original[2].alternatives) if a.text and a.text != original[2].text)
+    explorer.view.alternatives_menu(2).actions()[number].trigger()
+    wait_done(qtbot, window)
+    alternative = original[2].alternatives[number]
+    assert calls[1] == ("the king", (original[0].token_id, original[1].token_id, alternative.token_id))
+    (tree,) = explorer.trees
+    branch = bt.node_path(tree, tree.nodes[1].id)
+    assert branch[2].token_id == alternative.token_id  # kept, so a branch of this branch is exact too

@@ -103,6 +103,7 @@ class TokenGenerated:
     # Each alternative as text to continue from (decoded, not the display form with "·" for space):
     # the playground's branching prompts with it.
     alternative_texts: tuple[str, ...] = ()
+    alternative_ids: tuple[int, ...] = ()  # their token ids: a branch continues from exact tokens
     # With generate(..., return_attention=True): float16 numpy [layers, heads, keys], the attention of
     # the step that produced this token over the window it saw (prompt and earlier output).
     attention: Any = field(default=None, compare=False, repr=False)

@@ -47,7 +47,7 @@ MASK_TEXT = "[MASK]"
 
 
 def generate(model: nn.Module, tokenizer: Tokenizer, prompt: str, spec: SampleSpec, *, device: str | None = None,
-             return_attention: bool = False) -> Generator[TokenGenerated, None, list[str]]:
+             return_attention: bool = False, continue_ids: Sequence[int] = ()) -> Generator[TokenGenerated, None, list[str]]:
     """Sample `spec.num_samples` continuations of `prompt`, one after the other.
 
     Sample i draws from its own `torch.Generator` seeded with `spec.seed + i` (a random seed when
@@ -56,10 +56,12 @@ def generate(model: nn.Module, tokenizer: Tokenizer, prompt: str, spec: SampleSp
     the step that produced it (HF models only; eager attention is used for this call).
     `device` moves the model there first; None runs it where it is. The model is put in eval mode
     and given back in the mode it came in (the trainer samples from its training model).
+    `continue_ids` follow the encoded prompt as they are: a branch of an earlier text continues from
+    its exact tokens, where encoding its text again could split them differently.
     """
     spec.validate()
     model = unwrap(model)
-    prompt_ids = _prompt_ids(tokenizer, prompt)
+    prompt_ids = _prompt_ids(tokenizer, prompt) + _checked_ids(tokenizer, continue_ids)
     capture = return_attention and is_hf_model(model)
     stepper = make_stepper(model, place_model(model, device), capture_attention=capture)
     base_seed = spec.seed if spec.seed is not None else secrets.randbits(62)
@@ -85,6 +87,15 @@ def _prompt_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
     if eos is None:
         raise InvalidSpecError("the prompt is empty and this tokenizer has no start token; type a prompt")
     return [eos]  # start from a document boundary, as GPT-2 does
+
+
+def _checked_ids(tokenizer: Tokenizer, ids: Sequence[int]) -> list[int]:
+    """`ids` from a project (untrusted), each a token of `tokenizer`."""
+    vocab = tokenizer.vocab_size
+    if any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < vocab for i in ids):
+        raise InvalidSpecError(f"the saved tokens to continue from are not all in this tokenizer's vocabulary "
+                               f"of {vocab}; generate from the text instead")
+    return list(ids)
 
 
 def _sample_one(stepper, tokenizer: Tokenizer, prompt_ids: list[int], spec: SampleSpec, sample: int,

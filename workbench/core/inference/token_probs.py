@@ -20,7 +20,7 @@ from workbench.core.tokenizers.protocol import Tokenizer
 def sampler_view(processed: torch.Tensor, token: int, top_ids: Sequence[int], spec: SampleSpec,
                  texts: TokenTexts) -> dict[str, Any]:
     """`TokenGenerated`'s sampler fields for a token drawn from `processed` (the logits after the
-    sampler's processors): the chosen token's and each alternative's probability, and their texts.
+    sampler's processors): the chosen token's and each alternative's probability, their texts and ids.
 
     Greedy decoding takes the argmax, so after the sampler the chosen token has probability 1."""
     if spec.temperature == 0:
@@ -31,7 +31,7 @@ def sampler_view(processed: torch.Tensor, token: int, top_ids: Sequence[int], sp
         wanted = probs[torch.tensor([token, *top_ids], dtype=torch.long, device=probs.device)].tolist()
         prob, after = wanted[0], tuple(wanted[1:])
     return {"prob_sampled": prob, "alternatives_sampled": after,
-            "alternative_texts": tuple(texts[i] for i in top_ids)}
+            "alternative_texts": tuple(texts[i] for i in top_ids), "alternative_ids": tuple(top_ids)}
 
 
 class TokenTexts(dict):

@@ -32,6 +32,7 @@ class Alternative:
     prob: float  # the model's own probability
     prob_sampled: float | None  # after the sampler; None where it was not recorded
     text: str  # what continuing with it appends
+    token_id: int | None = None  # None in trees saved before ids were kept
 
 
 @dataclass(frozen=True)
@@ -40,25 +41,43 @@ class BranchToken:
     prob: float
     prob_sampled: float | None = None
     alternatives: tuple[Alternative, ...] = ()
+    token_id: int | None = None  # None in trees saved before ids were kept
 
     def to_json(self) -> list[Any]:
         return [self.text, self.prob, self.prob_sampled,
-                [[a.name, a.prob, a.prob_sampled, a.text] for a in self.alternatives]]
+                [[a.name, a.prob, a.prob_sampled, a.text, a.token_id] for a in self.alternatives], self.token_id]
 
     @classmethod
     def from_json(cls, item: Sequence[Any]) -> BranchToken:
-        text, prob, sampled, alternatives = item
-        return cls(str(text), float(prob), None if sampled is None else float(sampled),
-                   tuple(Alternative(str(n), float(p), None if s is None else float(s), str(t))
-                         for n, p, s, t in alternatives))
+        text, prob, sampled, alternatives, *rest = item  # a fifth item, the id, since ids were kept
+        return cls(str(text), float(prob), _float_or_none(sampled),
+                   tuple(Alternative(str(a[0]), float(a[1]), _float_or_none(a[2]), str(a[3]), _int_or_none(a[4:]))
+                         for a in alternatives), _int_or_none(rest))
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _int_or_none(rest: Sequence[Any]) -> int | None:
+    """The optional last item of a saved token: an id, or nothing in an older tree."""
+    return int(rest[0]) if rest and rest[0] is not None else None
 
 
 def token_from_event(event: TokenGenerated) -> BranchToken:
     sampled = event.alternatives_sampled or (None,) * len(event.alternatives)
     texts = event.alternative_texts or tuple(name for name, _ in event.alternatives)
+    ids: Sequence[int | None] = event.alternative_ids or (None,) * len(event.alternatives)
     return BranchToken(event.text, event.prob, event.prob_sampled,
-                       tuple(Alternative(name, prob, after, text) for (name, prob), after, text
-                             in zip(event.alternatives, sampled, texts, strict=True)))
+                       tuple(Alternative(name, prob, after, text, token_id) for (name, prob), after, text, token_id
+                             in zip(event.alternatives, sampled, texts, ids, strict=True)), event.token_id)
+
+
+def continuation_ids(path: Sequence[BranchToken], index: int, alternative: Alternative) -> list[int] | None:
+    """The exact token ids of `path[:index]` followed by `alternative`, or None where a tree saved
+    before ids were kept lacks one (then the caller continues from the text)."""
+    ids = [token.token_id for token in path[:index]] + [alternative.token_id]
+    return None if any(i is None for i in ids) else [int(i) for i in ids if i is not None]
 
 
 @dataclass(frozen=True)

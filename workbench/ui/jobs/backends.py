@@ -141,10 +141,13 @@ class CheckpointUsed:
     step: int
 
 
-def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any) -> Iterator[Any]:
+def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any,
+                   continuation: tuple[str, tuple[int, ...]] | None = None) -> Iterator[Any]:
     """Load the run's checkpoint and stream `TokenGenerated` events; returns the texts. A request the
     run cannot meet (a checkpoint that fails its hash, an empty prompt with no beginning-of-text
-    token) yields `GenerationRefused` and returns no texts: the panel says why, without a dialog."""
+    token) yields `GenerationRefused` and returns no texts: the panel says why, without a dialog.
+    `continuation`, for a branch: (the text it branches from, the exact token ids after that text),
+    which `prompt` spells out."""
     started = time.perf_counter()
     load, generate, choose_num_threads = load_generation()
     choose_num_threads()
@@ -162,7 +165,9 @@ def generation_job(store: Any, run: str, checkpoint: str, prompt: str, spec: Any
     yield Notice(f"Generating with {run!r} at step {loaded.step}.", level="info")
     if notice:
         yield Notice(notice, level="warning")
-    return (yield from timed(generate(loaded.model, loaded.tokenizer, prompt, spec), started))
+    tokens = (generate(loaded.model, loaded.tokenizer, prompt, spec) if continuation is None else
+              generate(loaded.model, loaded.tokenizer, continuation[0], spec, continue_ids=continuation[1]))
+    return (yield from timed(tokens, started))
 
 
 def timed(tokens: Iterator[Any], started: float) -> Iterator[Any]:

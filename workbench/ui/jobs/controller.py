@@ -143,8 +143,9 @@ class JobController(QObject):
     def start_generation(self, run: str, checkpoint: str, prompt: str, spec: Any) -> Job | None:
         if self.store is None:
             return None
-        return self.run_generation(functools.partial(backends.generation_job, self.store, run, checkpoint, prompt, spec),
-                                   prompt)
+        continuation = self.panels.playground.branches.continuation(prompt)  # a branch: its exact tokens
+        return self.run_generation(functools.partial(backends.generation_job, self.store, run, checkpoint, prompt, spec,
+                                                     continuation), prompt)
 
     def run_generation(self, factory: Factory, prompt: str = "") -> Job | None:
         job = self._start("generate", "interactive", factory, "generation")

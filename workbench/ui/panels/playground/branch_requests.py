@@ -23,6 +23,9 @@ class Branch:
     parent_id: int
     at_token: int
     token: BranchToken  # the alternative, the branch's first token
+    # (the tree's prompt, the exact token ids from there to the alternative); None for a tree saved
+    # before ids were kept, which continues from the text
+    continue_from: tuple[str, tuple[int, ...]] | None = None
 
 
 @dataclass(frozen=True)

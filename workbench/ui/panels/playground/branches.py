@@ -135,6 +135,14 @@ class BranchExplorer(QWidget):
         self._next = Request(str(run), str(checkpoint), prompt, spec, self._pending)
         self._pending = None
 
+    def continuation(self, prompt: str) -> tuple[str, tuple[int, ...]] | None:
+        """For the generation just asked for with `prompt`: where a branch continues from exact tokens,
+        (the tree's prompt, their ids); None for anything else."""
+        request = self._next
+        if request is None or request.branch is None or request.prompt != prompt:
+            return None
+        return request.branch.continue_from
+
     def begin(self) -> None:
         self._current, self._next = self._next, None
         self._live, self._shown_live, self._shown = {}, -1, None
@@ -279,8 +287,10 @@ class BranchExplorer(QWidget):
         alt = path[index].alternatives[alternative]
         if not alt.text:
             return False
-        token = BranchToken(alt.text, alt.prob, alt.prob_sampled, path[index].alternatives)
-        self._pending = Branch(tree.id, bt.token_owner(tree, self._shown[1], index), index, token)
+        token = BranchToken(alt.text, alt.prob, alt.prob_sampled, path[index].alternatives, alt.token_id)
+        ids = bt.continuation_ids(path, index, alt)
+        self._pending = Branch(tree.id, bt.token_owner(tree, self._shown[1], index), index, token,
+                               None if ids is None else (tree.prompt, tuple(ids)))
         prompt = tree.prompt + "".join(t.text for t in path[:index]) + alt.text
         spec = dataclasses.replace(spec_from_settings(tree.settings), num_samples=1)
         self.branchRequested.emit(tree.run_name, tree.checkpoint, prompt, spec)
