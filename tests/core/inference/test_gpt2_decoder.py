@@ -1,5 +1,5 @@
 """The lean GPT-2 decoder (speed, issue 14): the same logits as the model itself, token by token and
-across a window slide, on the live parameters; hooked models and attention capture still run the
+across a window slide, on the parameters as they are when a generation starts; hooked models and attention capture still run the
 model; greedy text stays equal to transformers' `generate`."""
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def test_decoder_logits_equal_the_model_across_a_slide(make_model):
     assert len(caches) == 2  # positions restart after the slide: a fresh cache
 
 
-def test_decoder_reads_the_live_parameters():
+def test_decoder_reads_the_parameters_as_they_are_now():
     model = hf_gpt2()
-    stepper = make_stepper(model, torch.device("cpu"))
-    before = stepper.prime([1, 2, 3])
+    before = make_stepper(model, torch.device("cpu")).prime([1, 2, 3])
     with torch.no_grad():
         model.transformer.h[0].mlp.c_fc.weight.mul_(2.0)  # an optimizer step, in place
+    stepper = make_stepper(model, torch.device("cpu"))  # the next generation
     after = stepper.prime([1, 2, 3])
     assert not torch.allclose(before, after)
     torch.testing.assert_close(after, full_logits(model, [1, 2, 3]), rtol=1e-5, atol=1e-5)

@@ -2,12 +2,17 @@
 
 Why: at the sizes trained here (4 layers, 128 dims) one token costs well under a millisecond of
 arithmetic, and `GPT2LMHeadModel.forward` spends more than that in Python (module calls, config
-look-ups, mask building, `DynamicCache` bookkeeping). Reading the same parameter tensors (no copy,
-so live weights stay live) and running the same torch ops in the same order gives the same logits
-in a fraction of the time, bit for bit with the "gelu" activation (the one models trained here
-use). OpenAI's "gelu_new" runs as PyTorch's tanh-GELU kernel rather than transformers' Python
+look-ups, mask building, `DynamicCache` bookkeeping). Reading the same parameter tensors and
+running the same torch ops in the same order gives the same logits in a fraction of the time, bit
+for bit with the "gelu" activation (the one models trained here use). OpenAI's "gelu_new" runs as PyTorch's tanh-GELU kernel rather than transformers' Python
 formula of it: logits then agree within float rounding (4e-6 at 12 layers / 768 dims), so greedy
 text equals transformers' `generate` unless two tokens tie to within that.
+
+At GPT-2 small's size a token is mostly the time its weights take to come from memory: on the
+CPU, one-token steps multiply by a copy of the bigger weights cut into column blocks, which streams
+faster than the general matrix product and adds up the same sums (`column_blocks`). The copy is a
+snapshot taken when the decoder is made, once per generation (and kept while the weights do not
+change); a prompt, several tokens at once, reads the parameters themselves.
 
 The keys and values live in one buffer per layer sized for the whole context and are written in
 place, where `DynamicCache` concatenates (a copy of the whole cache per token and layer).
@@ -28,21 +33,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from workbench.core.inference import column_blocks
+from workbench.core.inference.column_blocks import BlockedLinear
 from workbench.core.models.lean_gpt import GELU_APPROXIMATION, LeanGPT, from_gpt2_config
 
 
 @dataclass(frozen=True)
 class _Layer:
     ln_1: tuple[torch.Tensor, torch.Tensor, float]  # weight, bias, eps
-    attn_w: torch.Tensor  # Conv1D layout [in, out]
-    attn_b: torch.Tensor
-    proj_w: torch.Tensor
-    proj_b: torch.Tensor
+    attn: BlockedLinear  # the Conv1D layers, weights [in, out]
+    proj: BlockedLinear
     ln_2: tuple[torch.Tensor, torch.Tensor, float]
-    fc_w: torch.Tensor
-    fc_b: torch.Tensor
-    out_w: torch.Tensor
-    out_b: torch.Tensor
+    fc: BlockedLinear
+    out: BlockedLinear
     act: Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -57,6 +60,10 @@ def _activation(model: Any, block: Any) -> Callable[[torch.Tensor], torch.Tensor
     if isinstance(model, LeanGPT):
         return functools.partial(F.gelu, approximate=block.mlp.approximate)
     return functools.partial(F.gelu, approximate=GELU_APPROXIMATION[model.config.activation_function])
+
+
+def _conv1d(module: Any, blocks: bool) -> BlockedLinear:
+    return column_blocks.blocked(module.weight, module.bias, enable=blocks)
 
 
 def _hooked(model: nn.Module) -> bool:
@@ -95,16 +102,17 @@ class GPT2Decoder:
     float32 logits. Only the first call on a new cache may pass several ids (the prompt): later
     calls pass one token, which attends to everything before it."""
 
-    def __init__(self, model: Any, block_size: int) -> None:  # a model `supports` accepts
+    def __init__(self, model: Any, block_size: int, blocks: bool = True) -> None:  # a model `supports` accepts
         trunk = model.transformer
         self.wte: torch.Tensor = trunk.wte.weight
         self.wpe: torch.Tensor = trunk.wpe.weight
         self.ln_f = _norm(trunk.ln_f)
         self.head: torch.Tensor = model.lm_head.weight  # [vocab, C], tied to wte in most models
-        self.layers = [_Layer(_norm(b.ln_1), b.attn.c_attn.weight, b.attn.c_attn.bias, b.attn.c_proj.weight,
-                              b.attn.c_proj.bias, _norm(b.ln_2), b.mlp.c_fc.weight, b.mlp.c_fc.bias,
-                              b.mlp.c_proj.weight, b.mlp.c_proj.bias, _activation(model, b))
-                       for b in trunk.h]
+        with torch.inference_mode():
+            self.layers = [_Layer(_norm(b.ln_1), _conv1d(b.attn.c_attn, blocks), _conv1d(b.attn.c_proj, blocks),
+                                  _norm(b.ln_2), _conv1d(b.mlp.c_fc, blocks), _conv1d(b.mlp.c_proj, blocks),
+                                  _activation(model, b))
+                           for b in trunk.h]
         self.n_embd = int(self.wte.shape[1])
         self.n_head = int(model.config.n_head)
         self.block_size = min(block_size, int(self.wpe.shape[0]))
@@ -137,7 +145,7 @@ class GPT2Decoder:
         # views without their Python wrappers, which cost ~1 ms a token at 12 layers.
         C, H = self.n_embd, self.n_head
         h = torch.layer_norm(x, (C,), *layer.ln_1)
-        qkv = torch.addmm(layer.attn_b, h, layer.attn_w).view(1, count, 3, H, C // H)
+        qkv = layer.attn(h).view(1, count, 3, H, C // H)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (1, H, T, hs)
         end = start + count
         keys.narrow(2, start, count).copy_(k)
@@ -145,6 +153,6 @@ class GPT2Decoder:
         # One new token attends to the whole cache; a prompt (into an empty cache) causally.
         y = F.scaled_dot_product_attention(q, keys[:, :, :end], values[:, :, :end],
                                            is_causal=count > 1, scale=self.scale)
-        x = x + torch.addmm(layer.proj_b, y.transpose(1, 2).reshape(count, C), layer.proj_w)
+        x = x + layer.proj(y.transpose(1, 2).reshape(count, C))
         h = torch.layer_norm(x, (C,), *layer.ln_2)
-        return x + torch.addmm(layer.out_b, layer.act(torch.addmm(layer.fc_b, h, layer.fc_w)), layer.out_w)
+        return x + layer.out(layer.act(layer.fc(h)))
