@@ -6,7 +6,7 @@
 Each round times, back to back: reading every weight once (`sum`, the memory's speed: a floor no
 product can beat), `torch.addmm(bias, row, W)` as transformers' Conv1D runs it, and the same product
 through `column_blocks.BlockedLinear`. Prints the median time, the GB/s of weights it implies and
-the median over rounds of addmm's time / the blocks' time; checks that both give the same bits.
+the median over rounds of addmm's time / the other's; checks that both products agree.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ def main() -> None:
     torch.manual_seed(0)
     with torch.inference_mode():
         weights = [(torch.randn(shape) * 0.02, torch.randn(shape[1]) * 0.02) for shape in SHAPES]
-        linears = [column_blocks.blocked(w, b) for w, b in weights]
+        linears = [column_blocks.conv1d(w, b) for w, b in weights]
         rows = {n: torch.randn(1, n) for n in (C, 4 * C)}
         flat = torch.cat([w.reshape(-1) for w, _ in weights])
         for (w, b), linear in zip(weights, linears, strict=True):
-            assert torch.equal(linear(rows[w.shape[0]]), torch.addmm(b, rows[w.shape[0]], w))
+            torch.testing.assert_close(linear(rows[w.shape[0]]), torch.addmm(b, rows[w.shape[0]], w))
         ways = {"sum (read only)": lambda: flat.sum(),
                 "addmm": lambda: [torch.addmm(b, rows[w.shape[0]], w) for w, b in weights],
                 "column blocks": lambda: [linear(rows[linear.weight.shape[0]]) for linear in linears]}
@@ -48,7 +48,7 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
     gigabytes = flat.numel() * 4 / 1e9
     print(f"{len(SHAPES)} weights, {gigabytes * 1000:.0f} MB, torch threads {torch.get_num_threads()}, "
-          f"{args.rounds} rounds; the same bits from addmm and the blocks")
+          f"{args.rounds} rounds; addmm and the blocks agree within float rounding")
     for name, spent in times.items():
         ratio = statistics.median(a / b for a, b in zip(times["addmm"], spent, strict=True))
         median = statistics.median(spent)

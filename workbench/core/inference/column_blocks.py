@@ -1,15 +1,17 @@
-"""One-row matrix products over a weight cut into column blocks: the decode step's matmuls on a CPU.
+"""One-row matrix products over weights cut into blocks of outputs: the decode step's matmuls on a CPU.
 
 Why: decoding one token multiplies one row by every weight matrix, so a step costs about the time
 the weights take to come from memory. `torch.addmm(bias, row, W)` (BLAS' general product, which
-transformers' Conv1D runs too) reads GPT-2 small's weights at ~11-12 GB/s on one core of the
-development machine, where merely reading the same bytes (`W.sum()`) goes at 17-20 GB/s. Cut into
-blocks of 32 columns, each block stored contiguously ([out/32, in, 32]), the same product as one
-batched `torch.baddbmm` streams ~1.25x faster (`bench/bench_blocks.py` prints both). Every output
-is still the bias plus the same sum in the same order, so the result is bit for bit `addmm`'s
-(tests check it).
+transformers' Conv1D runs too) reads GPT-2 small's weights at ~11 GB/s on one core of the
+development machine, where merely reading the same bytes (`W.sum()`) goes at 17-20 GB/s. Stored
+as [outputs/128, 128, in] (128 outputs a block, each a contiguous run of rows of the weight
+transposed) and multiplied as one batched `torch.baddbmm`, the same product streams ~1.3x faster
+on one thread (`bench/bench_blocks.py` prints all three). Each output is then a dot product summed
+in another order than BLAS' row-times-matrix, so logits agree with `addmm`'s within float rounding
+(~1e-6), not bit for bit; blocks of 32 columns kept the bits but gained only about half as much
+(in `bench/bench_generate.py`, 1.19-1.33x against 1.38-1.48x for transformers' `generate`).
 
-The blocks are a copy of the weight (its size again; ~0.25 s for GPT-2 small's 85M weights), so
+The blocks are a copy of the weight (its size again; ~0.3 s for GPT-2 small's 124M weights), so
 they are made only on the CPU, for weights too big to stay in the cache between tokens (smaller
 ones are read from cache at full speed either way), and kept for the next generation while the
 weight is alive and unchanged: every in-place change of a parameter (an optimizer step, loading a
@@ -25,46 +27,70 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
-BLOCK = 32  # columns per block: 128 bytes a row; 16 measured slower, 48 and 64 much slower
+BLOCK = 128  # outputs per block; 32 and 64 measured a little slower
 MIN_WEIGHTS = 1 << 18  # 1 MB of float32: smaller weights stay in the L2/L3 cache between tokens
 
 
 @dataclass(frozen=True)
 class BlockedLinear:
-    """`x @ weight + bias` for a Conv1D weight [in, out]; one-row inputs go through `blocks`
-    ([out/BLOCK, in, BLOCK]) when there are any, longer inputs (a prompt) through the weight."""
+    """A linear layer: `x @ weight + bias` for a Conv1D weight [in, out] (`conv1d`), or
+    `F.linear(x, weight, bias)` for a weight [out, in] (the tied embedding as the head). One-row
+    inputs go through `blocks` when there are any; longer inputs (a prompt) through the weight."""
 
     weight: torch.Tensor
-    bias: torch.Tensor
-    blocks: torch.Tensor | None = None
-    block_bias: torch.Tensor | None = None
+    bias: torch.Tensor | None
+    conv1d: bool
+    blocks: torch.Tensor | None = None  # [ceil(out/BLOCK), BLOCK, in], zeros past the last output
+    block_bias: torch.Tensor | None = None  # [ceil(out/BLOCK), BLOCK, 1]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:  # x: (T, in)
         if self.blocks is None or self.block_bias is None or x.shape[0] != 1:
-            return torch.addmm(self.bias, x, self.weight)
-        count = self.blocks.shape[0]
-        return torch.baddbmm(self.block_bias, x.expand(count, 1, -1), self.blocks).view(1, -1)
+            if self.conv1d:
+                return torch.addmm(self.bias, x, self.weight) if self.bias is not None else x @ self.weight
+            return F.linear(x, self.weight, self.bias)
+        column = x.t().expand(self.blocks.shape[0], -1, 1)
+        outputs = torch.baddbmm(self.block_bias, self.blocks, column).view(1, -1)
+        return outputs[:, :self.out_features] if outputs.shape[1] != self.out_features else outputs
+
+    @property
+    def out_features(self) -> int:
+        return int(self.weight.shape[1] if self.conv1d else self.weight.shape[0])
 
 
 def worth_blocking(weight: torch.Tensor) -> bool:
     return (weight.device.type == "cpu" and weight.dtype == torch.float32 and weight.dim() == 2
-            and weight.shape[1] % BLOCK == 0 and weight.numel() >= MIN_WEIGHTS)
+            and weight.numel() >= MIN_WEIGHTS)
 
 
-def blocked(weight: torch.Tensor, bias: torch.Tensor, enable: bool = True) -> BlockedLinear:
-    """The weight and bias, with column blocks when `enable` and `worth_blocking`."""
-    if not (enable and worth_blocking(weight)) or bias.shape != weight.shape[1:]:
-        return BlockedLinear(weight, bias)
+def conv1d(weight: torch.Tensor, bias: torch.Tensor, enable: bool = True) -> BlockedLinear:
+    """A Conv1D layer (weight [in, out]), with blocks when `enable` and `worth_blocking`."""
+    return _blocked(BlockedLinear(weight, bias, conv1d=True), enable)
+
+
+def linear(weight: torch.Tensor, bias: torch.Tensor | None = None, enable: bool = True) -> BlockedLinear:
+    """An `nn.Linear`-style layer (weight [out, in]), with blocks when `enable` and `worth_blocking`."""
+    return _blocked(BlockedLinear(weight, bias, conv1d=False), enable)
+
+
+def _blocked(plain: BlockedLinear, enable: bool) -> BlockedLinear:
+    if not (enable and worth_blocking(plain.weight)):
+        return plain
     with torch.inference_mode():
-        blocks = _kept_blocks(weight)
-        return BlockedLinear(weight, bias, blocks, bias.detach().reshape(blocks.shape[0], 1, BLOCK))
+        blocks = _kept_blocks(plain.weight, plain.conv1d)
+        bias = torch.zeros(blocks.shape[0] * BLOCK, dtype=blocks.dtype, device=blocks.device)
+        if plain.bias is not None:
+            bias[:plain.out_features] = plain.bias.detach()
+        return BlockedLinear(plain.weight, plain.bias, plain.conv1d, blocks, bias.view(-1, BLOCK, 1))
 
 
-def _cut(weight: torch.Tensor) -> torch.Tensor:
-    n_in, n_out = weight.shape
-    blocks = torch.empty((n_out // BLOCK, n_in, BLOCK), dtype=weight.dtype, device=weight.device)
-    return blocks.copy_(weight.detach().reshape(n_in, n_out // BLOCK, BLOCK).permute(1, 0, 2))
+def _cut(weight: torch.Tensor, conv1d: bool) -> torch.Tensor:
+    rows = weight.detach().t() if conv1d else weight.detach()  # [out, in]
+    count = -(-rows.shape[0] // BLOCK)
+    blocks = torch.zeros((count * BLOCK, rows.shape[1]), dtype=rows.dtype, device=rows.device)
+    blocks[:rows.shape[0]] = rows
+    return blocks.view(count, BLOCK, rows.shape[1])
 
 
 # Side-by-side columns may sample one model in several threads. Reentrant: a weight freed while
@@ -73,7 +99,7 @@ _lock = threading.RLock()
 _kept: dict[int, tuple[weakref.ref[torch.Tensor], tuple[Any, ...], torch.Tensor]] = {}
 
 
-def _stamp(weight: torch.Tensor) -> tuple[Any, ...] | None:
+def _stamp(weight: torch.Tensor, conv1d: bool) -> tuple[Any, ...] | None:
     """What changes when the weight does: `_version` counts in-place writes (the counter autograd
     checks), data_ptr catches `param.data = ...`. None for a tensor made under inference mode,
     which has no version counter: its blocks are not kept."""
@@ -81,18 +107,18 @@ def _stamp(weight: torch.Tensor) -> tuple[Any, ...] | None:
         version = weight._version
     except RuntimeError:
         return None
-    return version, weight.data_ptr(), tuple(weight.shape), weight.dtype, weight.device
+    return version, weight.data_ptr(), tuple(weight.shape), weight.dtype, weight.device, conv1d
 
 
-def _kept_blocks(weight: torch.Tensor) -> torch.Tensor:
-    key, stamp = id(weight), _stamp(weight)
+def _kept_blocks(weight: torch.Tensor, conv1d: bool) -> torch.Tensor:
+    key, stamp = id(weight), _stamp(weight, conv1d)
     if stamp is None:
-        return _cut(weight)
+        return _cut(weight, conv1d)
     with _lock:
         entry = _kept.get(key)
         if entry is not None and entry[0]() is weight and entry[1] == stamp:
             return entry[2]
-    blocks = _cut(weight)
+    blocks = _cut(weight, conv1d)
     with _lock:
         _kept[key] = (weakref.ref(weight, functools.partial(_forget, key)), stamp, blocks)
     return blocks
@@ -104,7 +130,7 @@ def _forget(key: int, gone: weakref.ref[torch.Tensor]) -> None:
             del _kept[key]
 
 
-def kept_count() -> int:
-    """How many weights have blocks kept (for tests)."""
+def has_kept(weight_id: int) -> bool:
+    """Whether blocks are kept for the weight whose `id()` this is (for tests)."""
     with _lock:
-        return len(_kept)
+        return weight_id in _kept
