@@ -40,16 +40,17 @@ class BlockedLinear:
     inputs go through `blocks` when there are any; longer inputs (a prompt) through the weight."""
 
     weight: torch.Tensor
-    bias: torch.Tensor | None
+    bias: torch.Tensor | None  # always one for Conv1D
     conv1d: bool
     blocks: torch.Tensor | None = None  # [ceil(out/BLOCK), BLOCK, in], zeros past the last output
     block_bias: torch.Tensor | None = None  # [ceil(out/BLOCK), BLOCK, 1]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:  # x: (T, in)
         if self.blocks is None or self.block_bias is None or x.shape[0] != 1:
-            if self.conv1d:
-                return torch.addmm(self.bias, x, self.weight) if self.bias is not None else x @ self.weight
-            return F.linear(x, self.weight, self.bias)
+            if not self.conv1d:
+                return F.linear(x, self.weight, self.bias)
+            assert self.bias is not None  # `conv1d` always gives one
+            return torch.addmm(self.bias, x, self.weight)
         column = x.t().expand(self.blocks.shape[0], -1, 1)
         outputs = torch.baddbmm(self.block_bias, self.blocks, column).view(1, -1)
         return outputs[:, :self.out_features] if outputs.shape[1] != self.out_features else outputs
@@ -64,18 +65,18 @@ def worth_blocking(weight: torch.Tensor) -> bool:
             and weight.numel() >= MIN_WEIGHTS)
 
 
-def conv1d(weight: torch.Tensor, bias: torch.Tensor, enable: bool = True) -> BlockedLinear:
-    """A Conv1D layer (weight [in, out]), with blocks when `enable` and `worth_blocking`."""
-    return _blocked(BlockedLinear(weight, bias, conv1d=True), enable)
+def conv1d(weight: torch.Tensor, bias: torch.Tensor) -> BlockedLinear:
+    """A Conv1D layer (weight [in, out]), with blocks when `worth_blocking`."""
+    return _blocked(BlockedLinear(weight, bias, conv1d=True))
 
 
-def linear(weight: torch.Tensor, bias: torch.Tensor | None = None, enable: bool = True) -> BlockedLinear:
-    """An `nn.Linear`-style layer (weight [out, in]), with blocks when `enable` and `worth_blocking`."""
-    return _blocked(BlockedLinear(weight, bias, conv1d=False), enable)
+def linear(weight: torch.Tensor, bias: torch.Tensor | None = None) -> BlockedLinear:
+    """An `nn.Linear`-style layer (weight [out, in]), with blocks when `worth_blocking`."""
+    return _blocked(BlockedLinear(weight, bias, conv1d=False))
 
 
-def _blocked(plain: BlockedLinear, enable: bool) -> BlockedLinear:
-    if not (enable and worth_blocking(plain.weight)):
+def _blocked(plain: BlockedLinear) -> BlockedLinear:
+    if not worth_blocking(plain.weight):
         return plain
     with torch.inference_mode():
         blocks = _kept_blocks(plain.weight, plain.conv1d)

@@ -4,9 +4,10 @@ Why: at the sizes trained here (4 layers, 128 dims) one token costs well under a
 arithmetic, and `GPT2LMHeadModel.forward` spends more than that in Python (module calls, config
 look-ups, mask building, `DynamicCache` bookkeeping). Reading the same parameter tensors and
 running the same torch ops in the same order gives the same logits in a fraction of the time, bit
-for bit with the "gelu" activation (the one models trained here use). OpenAI's "gelu_new" runs as PyTorch's tanh-GELU kernel rather than transformers' Python
-formula of it: logits then agree within float rounding (4e-6 at 12 layers / 768 dims), so greedy
-text equals transformers' `generate` unless two tokens tie to within that.
+for bit with the "gelu" activation (the one models trained here use). OpenAI's "gelu_new" runs as
+PyTorch's tanh-GELU kernel rather than transformers' Python formula of it: logits then agree within
+float rounding (4e-6 at 12 layers / 768 dims), so greedy text equals transformers' `generate`
+unless two tokens tie to within that.
 
 At GPT-2 small's size a token is mostly the time its weights take to come from memory: on the
 CPU, one-token steps multiply by a copy of the bigger weights cut into blocks of outputs, which
@@ -63,8 +64,8 @@ def _activation(model: Any, block: Any) -> Callable[[torch.Tensor], torch.Tensor
     return functools.partial(F.gelu, approximate=GELU_APPROXIMATION[model.config.activation_function])
 
 
-def _conv1d(module: Any, blocks: bool) -> BlockedLinear:
-    return column_blocks.conv1d(module.weight, module.bias, enable=blocks)
+def _conv1d(module: Any) -> BlockedLinear:
+    return column_blocks.conv1d(module.weight, module.bias)
 
 
 def _hooked(model: nn.Module) -> bool:
@@ -103,17 +104,16 @@ class GPT2Decoder:
     float32 logits. Only the first call on a new cache may pass several ids (the prompt): later
     calls pass one token, which attends to everything before it."""
 
-    def __init__(self, model: Any, block_size: int, blocks: bool = True) -> None:  # a model `supports` accepts
+    def __init__(self, model: Any, block_size: int) -> None:  # a model `supports` accepts
         trunk = model.transformer
         self.wte: torch.Tensor = trunk.wte.weight
         self.wpe: torch.Tensor = trunk.wpe.weight
         self.ln_f = _norm(trunk.ln_f)
         with torch.inference_mode():
             # [vocab, C], the same tensor as wte in most models
-            self.head = column_blocks.linear(model.lm_head.weight, enable=blocks)
-            self.layers = [_Layer(_norm(b.ln_1), _conv1d(b.attn.c_attn, blocks), _conv1d(b.attn.c_proj, blocks),
-                                  _norm(b.ln_2), _conv1d(b.mlp.c_fc, blocks), _conv1d(b.mlp.c_proj, blocks),
-                                  _activation(model, b))
+            self.head = column_blocks.linear(model.lm_head.weight)
+            self.layers = [_Layer(_norm(b.ln_1), _conv1d(b.attn.c_attn), _conv1d(b.attn.c_proj),
+                                  _norm(b.ln_2), _conv1d(b.mlp.c_fc), _conv1d(b.mlp.c_proj), _activation(model, b))
                            for b in trunk.h]
         self.n_embd = int(self.wte.shape[1])
         self.n_head = int(model.config.n_head)
