@@ -32,7 +32,7 @@ def main() -> None:
     torch.manual_seed(0)
     with torch.inference_mode():
         weights = [(torch.randn(shape) * 0.02, torch.randn(shape[1]) * 0.02) for shape in SHAPES]
-        linears = [column_blocks.conv1d(w, b) for w, b in weights]
+        linears = [column_blocks.with_blocks(column_blocks.conv1d(w, b)) for w, b in weights]
         rows = {n: torch.randn(1, n) for n in (C, 4 * C)}
         flat = torch.cat([w.reshape(-1) for w, _ in weights])
         for (w, b), linear in zip(weights, linears, strict=True):

@@ -12,8 +12,19 @@ import torch.nn.functional as F
 
 from tests.core.inference.test_gpt2_decoder import hf_cached_logits, hf_gpt2
 from workbench.core.inference import column_blocks
-from workbench.core.inference.column_blocks import BLOCK, conv1d, linear, worth_blocking
+from workbench.core.inference.column_blocks import BLOCK, BlockedLinear, worth_blocking
+from workbench.core.inference.column_blocks import conv1d as plain_conv1d
+from workbench.core.inference.column_blocks import linear as plain_linear
 from workbench.core.inference.models import make_stepper
+
+
+def conv1d(weight: torch.Tensor, bias: torch.Tensor) -> BlockedLinear:
+    return column_blocks.with_blocks(plain_conv1d(weight, bias))
+
+
+def linear(weight: torch.Tensor) -> BlockedLinear:
+    return column_blocks.with_blocks(plain_linear(weight))
+
 
 CLOSE = dict(rtol=1e-5, atol=1e-5)  # float32 sums of up to 3072 products in another order
 
@@ -91,11 +102,12 @@ def test_a_weight_made_in_inference_mode_is_cut_each_time(block_everything):
 def test_the_decoder_through_blocks_matches_transformers_step_by_step(activation, block_everything):
     model = hf_gpt2(activation)
     stepper = make_stepper(model, torch.device("cpu"))
-    assert all(layer.fc.blocks is not None for layer in stepper.decoder.layers)
-    assert stepper.decoder.head.blocks is not None
     ours = [stepper.prime([3, 1, 4, 1, 5])]
+    assert stepper.decoder.head.blocks is None  # the first token does not wait for the copy
     for _ in range(6):
         ours.append(stepper.advance(int(ours[-1].argmax())))
+    assert all(layer.fc.blocks is not None for layer in stepper.decoder.layers)
+    assert stepper.decoder.head.blocks is not None
     theirs = hf_cached_logits(model, [3, 1, 4, 1, 5], 6)
     for step, (mine, hf) in enumerate(zip(ours, theirs, strict=True)):
         torch.testing.assert_close(mine, hf, rtol=1e-5, atol=1e-5, msg=f"step {step}")

@@ -66,17 +66,18 @@ def worth_blocking(weight: torch.Tensor) -> bool:
 
 
 def conv1d(weight: torch.Tensor, bias: torch.Tensor) -> BlockedLinear:
-    """A Conv1D layer (weight [in, out]), with blocks when `worth_blocking`."""
-    return _blocked(BlockedLinear(weight, bias, conv1d=True))
+    """A Conv1D layer (weight [in, out]), without blocks yet."""
+    return BlockedLinear(weight, bias, conv1d=True)
 
 
 def linear(weight: torch.Tensor, bias: torch.Tensor | None = None) -> BlockedLinear:
-    """An `nn.Linear`-style layer (weight [out, in]), with blocks when `worth_blocking`."""
-    return _blocked(BlockedLinear(weight, bias, conv1d=False))
+    """An `nn.Linear`-style layer (weight [out, in]), without blocks yet."""
+    return BlockedLinear(weight, bias, conv1d=False)
 
 
-def _blocked(plain: BlockedLinear) -> BlockedLinear:
-    if not worth_blocking(plain.weight):
+def with_blocks(plain: BlockedLinear) -> BlockedLinear:
+    """The layer with blocks when its weight is `worth_blocking`, else as it is."""
+    if plain.blocks is not None or not worth_blocking(plain.weight):
         return plain
     with torch.inference_mode():
         blocks = _kept_blocks(plain.weight, plain.conv1d)
