@@ -66,7 +66,7 @@ def make_model(layers: int, heads: int, dims: int, vocab: int) -> GPT2LMHeadMode
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=vocab, n_positions=512, n_layer=layers, n_head=heads, n_embd=dims,
                         bos_token_id=None, eos_token_id=None, pad_token_id=0)
-    return GPT2LMHeadModel(config).eval()
+    return GPT2LMHeadModel(config).eval().requires_grad_(False)  # frozen, as the app loads models to sample
 
 
 def ours(model, tokenizer, spec: SampleSpec) -> tuple[float, float]:

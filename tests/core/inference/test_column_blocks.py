@@ -67,8 +67,8 @@ def test_which_weights_are_cut_into_blocks():
 
 def test_blocks_are_kept_while_the_weight_is_unchanged_and_made_again_after_a_change(block_everything):
     torch.manual_seed(0)
-    weight = torch.nn.Parameter(torch.randn(64, 2 * BLOCK))
-    bias = torch.nn.Parameter(torch.zeros(2 * BLOCK))
+    weight = torch.nn.Parameter(torch.randn(64, 2 * BLOCK), requires_grad=False)  # frozen, as loaded for inference
+    bias = torch.nn.Parameter(torch.zeros(2 * BLOCK), requires_grad=False)
     first = conv1d(weight, bias)
     assert conv1d(weight, bias).blocks is first.blocks  # the next generation reuses them
     with torch.no_grad():
@@ -113,8 +113,25 @@ def test_the_decoder_through_blocks_matches_transformers_step_by_step(activation
         torch.testing.assert_close(mine, hf, rtol=1e-5, atol=1e-5, msg=f"step {step}")
 
 
+def test_a_trainable_weight_gets_new_blocks_every_generation(block_everything):
+    """CPU fused AdamW writes the weight without bumping its version counter: blocks kept by the
+    counter alone would go on multiplying by the weight as it was before the step."""
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(64, 2 * BLOCK))
+    bias = torch.nn.Parameter(torch.zeros(2 * BLOCK))
+    row = torch.randn(1, 64)
+    before = conv1d(weight, bias)(row)
+    assert not column_blocks.has_kept(id(weight))
+    optimizer = torch.optim.AdamW([weight, bias], lr=0.1, fused=True)
+    torch.addmm(bias, row, weight).square().sum().backward()
+    optimizer.step()
+    after = conv1d(weight, bias)(row)
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, torch.addmm(bias, row, weight).detach(), **CLOSE)
+
+
 def test_the_next_generation_decodes_with_the_changed_weights(block_everything):
-    model = hf_gpt2("gelu")
+    model = hf_gpt2("gelu").requires_grad_(False)  # frozen, as `load_model_dir` gives inference models
 
     def second_token_logits() -> torch.Tensor:
         stepper = make_stepper(model, torch.device("cpu"))

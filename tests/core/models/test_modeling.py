@@ -105,6 +105,7 @@ def test_save_and_load_round_trip(tmp_path, arch):
         loaded, loaded_spec = modeling.load_model_dir(tmp_path, for_training=for_training)
         assert loaded_spec == spec
         assert loaded.training is for_training
+        assert all(p.requires_grad is for_training for p in loaded.parameters())
         loaded.eval()
         with torch.no_grad():
             torch.testing.assert_close(modeling.logits_of(loaded, ids), expected, atol=1e-6, rtol=0)

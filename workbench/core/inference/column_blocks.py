@@ -13,9 +13,11 @@ in another order than BLAS' row-times-matrix, so logits agree with `addmm`'s wit
 
 The blocks are a copy of the weight (its size again; ~0.3 s for GPT-2 small's 124M weights), so
 they are made only on the CPU, for weights too big to stay in the cache between tokens (smaller
-ones are read from cache at full speed either way), and kept for the next generation while the
-weight is alive and unchanged: every in-place change of a parameter (an optimizer step, loading a
-checkpoint) bumps its version counter, and blocks made at another version are made again.
+ones are read from cache at full speed either way). Blocks of a frozen weight (requires_grad off,
+as `load_model_dir` leaves inference models) are kept for the next generation while the weight is
+alive and its version counter, which in-place writes such as `load_state_dict` bump, has not
+moved. A trainable weight gets new blocks every generation: an optimizer may write it without
+bumping the counter (CPU fused AdamW does), and stale blocks would sample from old weights.
 """
 
 from __future__ import annotations
@@ -102,9 +104,11 @@ _kept: dict[int, tuple[weakref.ref[torch.Tensor], tuple[Any, ...], torch.Tensor]
 
 
 def _stamp(weight: torch.Tensor, conv1d: bool) -> tuple[Any, ...] | None:
-    """What changes when the weight does: `_version` counts in-place writes (the counter autograd
-    checks), data_ptr catches `param.data = ...`. None for a tensor made under inference mode,
-    which has no version counter: its blocks are not kept."""
+    """What changes when a frozen weight does: `_version` counts in-place writes (the counter
+    autograd checks), data_ptr catches `param.data = ...`. None, and the blocks are not kept, for a
+    trainable weight and for a tensor made under inference mode, which has no version counter."""
+    if weight.requires_grad:
+        return None  # may change without its version counter moving (see the module docstring)
     try:
         version = weight._version
     except RuntimeError:

@@ -214,7 +214,8 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
     """Load a folder written by `save_model_dir` (or any GPT-2 / Llama / BERT HF folder).
 
     for_training=True: the training module (lean GPT for gpt2), in train mode.
-    for_training=False: the inference model (transformers' model with KV cache, or the LSTM), eval mode."""
+    for_training=False: the inference model (transformers' model with KV cache, or the LSTM), eval
+    mode, its parameters frozen (requires_grad off)."""
     model_dir = Path(model_dir)
     config_path = model_dir / CONFIG_FILE
     if not config_path.is_file():
@@ -239,6 +240,7 @@ def load_model_dir(model_dir: Path, *, for_training: bool,
                                   "damaged or incomplete: pick another checkpoint") from exc
     model.to(device)
     model.train(for_training)
+    model.requires_grad_(for_training)  # an inference model is never trained: frozen, as samplers may rely on
     return model, spec
 
 
