@@ -12,10 +12,10 @@ unless two tokens tie to within that.
 At GPT-2 small's size a token is mostly the time its weights take to come from memory: on the
 CPU, one-token steps multiply by a copy of the bigger weights cut into blocks of outputs, which
 streams ~1.3x faster than the general matrix product (`column_blocks`); their logits then agree
-with the model's within float rounding rather than bit for bit. The copy is a snapshot taken when
-the first one-token step, once per generation (and kept while the weights do not change); the
-prompt, several tokens at once, reads the parameters themselves, so the first token does not wait
-for the copy (0.3 s for GPT-2 small the first time).
+with the model's within float rounding rather than bit for bit. The copy is a snapshot taken at
+the first one-token step of a generation (and kept for the next one while frozen weights do not
+change); the prompt, several tokens at once, reads the parameters themselves, so the first token
+does not wait for the copy (0.3 s for GPT-2 small the first time).
 
 The keys and values live in one buffer per layer sized for the whole context and are written in
 place, where `DynamicCache` concatenates (a copy of the whole cache per token and layer).
